@@ -1,0 +1,19 @@
+/* Frames from a still image (one frame), a directory of JPEG/PNG images
+ * (sorted by name, one frame each) or a video file (GStreamer), numbered
+ * from 0. */
+#ifndef DD_PIPELINE_MEDIA_INPUT_H
+#define DD_PIPELINE_MEDIA_INPUT_H
+
+#include "pipeline/image.h"
+
+struct dd_media_input;
+
+int dd_media_input_open(const char *path, struct dd_media_input **out, struct dd_err *err);
+void dd_media_input_close(struct dd_media_input *m);
+
+/* Reads the next frame into img (owned by the caller). Returns 1 with
+ * *index set, 0 at the end, -1 on error. */
+int dd_media_input_next(struct dd_media_input *m, struct dd_image *img, int *index,
+                        struct dd_err *err);
+
+#endif

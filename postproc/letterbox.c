@@ -1,0 +1,41 @@
+#include "postproc/letterbox.h"
+
+#include <math.h>
+
+int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_letterbox *lb)
+{
+    if (src_w <= 0 || src_h <= 0 || dst_w <= 0 || dst_h <= 0) return -1;
+    double s = fmin((double)dst_w / src_w, (double)dst_h / src_h);
+    int bw = (int)lround(src_w * s), bh = (int)lround(src_h * s);
+    bw = bw < 1 ? 1 : (bw > dst_w ? dst_w : bw);
+    bh = bh < 1 ? 1 : (bh > dst_h ? dst_h : bh);
+    lb->src_w = src_w;
+    lb->src_h = src_h;
+    lb->dst_w = dst_w;
+    lb->dst_h = dst_h;
+    lb->box_w = bw;
+    lb->box_h = bh;
+    lb->box_x = (dst_w - bw) / 2;
+    lb->box_y = (dst_h - bh) / 2;
+    lb->scale_x = (float)bw / (float)src_w;
+    lb->scale_y = (float)bh / (float)src_h;
+    return 0;
+}
+
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+void dd_letterbox_unmap(const struct dd_letterbox *lb, struct dd_det *d)
+{
+    float w = (float)lb->src_w, h = (float)lb->src_h;
+    d->x1 = clampf((d->x1 - (float)lb->box_x) / lb->scale_x, 0.0f, w);
+    d->x2 = clampf((d->x2 - (float)lb->box_x) / lb->scale_x, 0.0f, w);
+    d->y1 = clampf((d->y1 - (float)lb->box_y) / lb->scale_y, 0.0f, h);
+    d->y2 = clampf((d->y2 - (float)lb->box_y) / lb->scale_y, 0.0f, h);
+    for (int k = 0; k < d->n_keypoints; k++) {
+        d->kp[k][0] = (d->kp[k][0] - (float)lb->box_x) / lb->scale_x;
+        d->kp[k][1] = (d->kp[k][1] - (float)lb->box_y) / lb->scale_y;
+    }
+}

@@ -1,0 +1,22 @@
+/* Letterbox geometry: a source image scaled uniformly to fit a model input and
+ * centred, with padding. Maps boxes between the two coordinate systems. */
+#ifndef DD_POSTPROC_LETTERBOX_H
+#define DD_POSTPROC_LETTERBOX_H
+
+#include "postproc/detection.h"
+
+struct dd_letterbox {
+    int src_w, src_h; /* source image */
+    int dst_w, dst_h; /* model input */
+    int box_x, box_y; /* top-left of the scaled image inside the input */
+    int box_w, box_h; /* size of the scaled image */
+    float scale_x, scale_y; /* box_w / src_w, box_h / src_h */
+};
+
+/* Fits src into dst keeping the aspect ratio; returns -1 on non-positive sizes. */
+int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_letterbox *lb);
+
+/* Maps a box from model-input pixels to source pixels, clamped to the image. */
+void dd_letterbox_unmap(const struct dd_letterbox *lb, struct dd_det *d);
+
+#endif

@@ -1,0 +1,16 @@
+/* Subcommands of the detect tool. Each returns the process exit status. */
+#ifndef DD_TOOLS_DETECT_COMMANDS_H
+#define DD_TOOLS_DETECT_COMMANDS_H
+
+int dd_cmd_run(int argc, char **argv);
+int dd_cmd_info(int argc, char **argv);
+int dd_cmd_preprocess(int argc, char **argv);
+
+/* Prints "detect: <msg>" as an error and returns 1 (or 2 for usage errors). */
+int dd_cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a float/int option value with range checks; prints an error on failure. */
+int dd_cmd_parse_float(const char *opt, const char *s, float lo, float hi, float *out);
+int dd_cmd_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
+
+#endif

@@ -1,0 +1,84 @@
+/* detect: the command-line tool around detectd's detection stack. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "tools/detect/commands.h"
+
+#ifndef DD_VERSION
+#define DD_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: detect COMMAND [OPTIONS]\n"
+               "\n"
+               "commands:\n"
+               "  run         detect objects in an image, image directory or video; one JSON line per frame\n"
+               "  info        describe a model: family, input, outputs, ops, MACs (JSON)\n"
+               "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
+               "\n"
+               "'detect COMMAND --help' shows a command's options. --version prints the version.\n");
+}
+
+int dd_cmd_fail(int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    dd_log(DD_LOG_ERR, "detect: %s", msg);
+    return status;
+}
+
+int dd_cmd_parse_float(const char *opt, const char *s, float lo, float hi, float *out)
+{
+    char *end;
+    float v = strtof(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) {
+        dd_cmd_fail(2, "%s: '%s' is not a number in [%g, %g]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int dd_cmd_parse_int(const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
+        dd_cmd_fail(2, "%s: '%s' is not an integer in [%ld, %ld]", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("detect %s\n", DD_VERSION);
+        return 0;
+    }
+    const char *lvl = getenv("DETECTD_LOG_LEVEL");
+    enum dd_log_level level;
+    if (lvl && dd_log_level_parse(lvl, &level) == 0) dd_log_set_level(level);
+    if (strcmp(cmd, "run") == 0) return dd_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0) return dd_cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "preprocess") == 0) return dd_cmd_preprocess(argc - 1, argv + 1);
+    usage(stderr);
+    return dd_cmd_fail(2, "unknown command '%s'", cmd);
+}
