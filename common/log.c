@@ -22,7 +22,7 @@ int dd_log_level_parse(const char *name, enum dd_log_level *out)
     static const struct {
         const char *name;
         enum dd_log_level level;
-    } names[] = {{"err", DD_LOG_ERR},   {"error", DD_LOG_ERR}, {"warning", DD_LOG_WARNING},
+    } names[] = {{"err", DD_LOG_ERR},       {"error", DD_LOG_ERR}, {"warning", DD_LOG_WARNING},
                  {"notice", DD_LOG_NOTICE}, {"info", DD_LOG_INFO}, {"debug", DD_LOG_DEBUG}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(name, names[i].name) == 0) {

@@ -14,7 +14,8 @@ int dd_detector_open(const char *model_path, struct dd_detector **out, struct dd
     *out = NULL;
     char json[PATH_MAX];
     struct stat st;
-    if (stat(model_path, &st) != 0) return dd_err_set(err, "%s: no such model file or directory", model_path);
+    if (stat(model_path, &st) != 0)
+        return dd_err_set(err, "%s: no such model file or directory", model_path);
     if (S_ISDIR(st.st_mode)) {
         if (dd_tfjs_find_in_dir(model_path, json, sizeof(json), err) != 0) return -1;
     } else if (snprintf(json, sizeof(json), "%s", model_path) >= (int)sizeof(json)) {

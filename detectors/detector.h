@@ -16,7 +16,10 @@ struct dd_detect_opts {
     int max_detections;    /* <= 0: the family's default */
 };
 
-#define DD_DETECT_OPTS_DEFAULT {-1.0f, -1.0f, 0}
+#define DD_DETECT_OPTS_DEFAULT                                                                     \
+    {                                                                                              \
+        -1.0f, -1.0f, 0                                                                            \
+    }
 
 struct dd_detector {
     struct dd_graph *graph;

@@ -301,8 +301,12 @@ static void resize(const struct dd_graph *g, const struct dd_node *nd, const flo
                         yp[c] = top + (bot - top) * ly;
                     }
                 } else {
-                    float ry = a->align_corners ? roundf(fy) : floorf(fy + (a->half_pixel_centers ? 0.5f : 0.0f));
-                    float rx = a->align_corners ? roundf(fx) : floorf(fx + (a->half_pixel_centers ? 0.5f : 0.0f));
+                    float ry = a->align_corners
+                                   ? roundf(fy)
+                                   : floorf(fy + (a->half_pixel_centers ? 0.5f : 0.0f));
+                    float rx = a->align_corners
+                                   ? roundf(fx)
+                                   : floorf(fx + (a->half_pixel_centers ? 0.5f : 0.0f));
                     int64_t iy = (int64_t)ry, ix = (int64_t)rx;
                     iy = iy < 0 ? 0 : (iy > H - 1 ? H - 1 : iy);
                     ix = ix < 0 ? 0 : (ix > W - 1 ? W - 1 : ix);

@@ -135,8 +135,7 @@ static int topo_sort(struct dd_graph *g, struct dd_err *err)
         free(done);
         return dd_err_set(err, "out of memory");
     }
-    for (int t = 0; t < g->n_tensors; t++)
-        ready[t] = g->tensors[t].is_const || t == g->input;
+    for (int t = 0; t < g->n_tensors; t++) ready[t] = g->tensors[t].is_const || t == g->input;
     int count = 0;
     bool progress = true;
     while (count < n && progress) {
@@ -157,7 +156,8 @@ static int topo_sort(struct dd_graph *g, struct dd_err *err)
     if (count < n) {
         for (int i = 0; i < n; i++) {
             if (!done[i]) {
-                rc = dd_err_set(err, "node '%s' (%s): inputs never computed (cycle or missing input)",
+                rc = dd_err_set(err,
+                                "node '%s' (%s): inputs never computed (cycle or missing input)",
                                 g->nodes[i].name, dd_op_name(g->nodes[i].op));
                 break;
             }

@@ -28,12 +28,12 @@ struct dd_shape {
 };
 
 struct dd_tensor {
-    char *name;          /* "node" for output 0, "node:k" for output k */
+    char *name; /* "node" for output 0, "node:k" for output k */
     enum dd_dtype dtype;
     struct dd_shape shape;
-    bool is_const;       /* data holds the value */
-    void *data;          /* constants only: float or int32_t, row-major */
-    int producer;        /* node index, -1 for constants and the graph input */
+    bool is_const; /* data holds the value */
+    void *data;    /* constants only: float or int32_t, row-major */
+    int producer;  /* node index, -1 for constants and the graph input */
 };
 
 enum dd_op {
@@ -47,14 +47,14 @@ enum dd_op {
     DD_OP_SIGMOID,
     DD_OP_MAX_POOL,
     DD_OP_AVG_POOL,
-    DD_OP_PAD,              /* constant padding: inputs x, paddings[, value] */
-    DD_OP_TRANSPOSE,        /* inputs x, perm */
-    DD_OP_RESHAPE,          /* inputs x, shape */
-    DD_OP_CONCAT,           /* inputs x0..xn-1, axis */
-    DD_OP_SPLITV,           /* inputs x, sizes, axis */
-    DD_OP_RESIZE_BILINEAR,  /* inputs x, size [h, w] */
-    DD_OP_RESIZE_NEAREST,   /* inputs x, size [h, w] */
-    DD_OP_SPARSE_TO_DENSE,  /* inputs indices, output_shape, values, default */
+    DD_OP_PAD,             /* constant padding: inputs x, paddings[, value] */
+    DD_OP_TRANSPOSE,       /* inputs x, perm */
+    DD_OP_RESHAPE,         /* inputs x, shape */
+    DD_OP_CONCAT,          /* inputs x0..xn-1, axis */
+    DD_OP_SPLITV,          /* inputs x, sizes, axis */
+    DD_OP_RESIZE_BILINEAR, /* inputs x, size [h, w] */
+    DD_OP_RESIZE_NEAREST,  /* inputs x, size [h, w] */
+    DD_OP_SPARSE_TO_DENSE, /* inputs indices, output_shape, values, default */
     DD_OP_IDENTITY,
     DD_OP_COUNT_
 };
@@ -101,7 +101,7 @@ struct dd_graph {
     int n_tensors, cap_tensors;
     struct dd_node *nodes; /* topologically ordered after dd_graph_prepare() */
     int n_nodes, cap_nodes;
-    int input;             /* tensor index of the single graph input */
+    int input; /* tensor index of the single graph input */
     int outputs[DD_MAX_NODE_OUTPUTS * 4];
     int n_outputs;
 };

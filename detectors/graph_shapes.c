@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#define MAX_ELEMS ((int64_t)1 << 31)
+#define MAX_ELEMS ((int64_t)1 << 28) /* per activation tensor: 1 GiB of float32 */
 
 int dd_const_ints(const struct dd_graph *g, int tensor, int64_t *out, int max, int *n,
                   struct dd_err *err)
@@ -11,8 +11,8 @@ int dd_const_ints(const struct dd_graph *g, int tensor, int64_t *out, int max, i
     if (!t->is_const) return dd_err_set(err, "operand '%s' must be a constant", t->name);
     if (t->dtype != DD_DTYPE_I32) return dd_err_set(err, "operand '%s' must be integer", t->name);
     int64_t cnt = dd_shape_count(&t->shape);
-    if (cnt > max) return dd_err_set(err, "operand '%s' has too many values (%lld)", t->name,
-                                     (long long)cnt);
+    if (cnt > max)
+        return dd_err_set(err, "operand '%s' has too many values (%lld)", t->name, (long long)cnt);
     const int32_t *v = t->data;
     for (int64_t i = 0; i < cnt; i++) out[i] = v[i];
     *n = (int)cnt;
@@ -150,8 +150,8 @@ static int infer_transpose(struct dd_graph *g, const struct dd_node *nd, struct 
     int64_t perm[DD_MAX_RANK];
     int n;
     if (dd_const_ints(g, nd->inputs[1], perm, DD_MAX_RANK, &n, err)) return -1;
-    if (n != x->shape.rank) return dd_err_set(err, "perm has %d values for rank %d", n,
-                                              x->shape.rank);
+    if (n != x->shape.rank)
+        return dd_err_set(err, "perm has %d values for rank %d", n, x->shape.rank);
     bool seen[DD_MAX_RANK] = {0};
     o->rank = n;
     for (int i = 0; i < n; i++) {
@@ -227,14 +227,18 @@ static int infer_splitv(struct dd_graph *g, const struct dd_node *nd, struct dd_
     int n, na, axis = 0;
     if (dd_const_ints(g, nd->inputs[1], sizes, DD_MAX_NODE_OUTPUTS, &n, err)) return -1;
     if (dd_const_ints(g, nd->inputs[2], &ax, 1, &na, err)) return -1;
-    if (na != 1 || normalize_axis(ax, x->shape.rank, &axis, err)) return dd_err_set(err, "bad axis");
+    if (na != 1 || normalize_axis(ax, x->shape.rank, &axis, err))
+        return dd_err_set(err, "bad axis");
     if (n != nd->n_outputs) return dd_err_set(err, "%d sizes for %d outputs", n, nd->n_outputs);
     int64_t sum = 0;
     int unknown = -1;
     for (int i = 0; i < n; i++) {
-        if (sizes[i] == -1 && unknown < 0) unknown = i;
-        else if (sizes[i] < 0) return dd_err_set(err, "bad split sizes");
-        else sum += sizes[i];
+        if (sizes[i] == -1 && unknown < 0)
+            unknown = i;
+        else if (sizes[i] < 0)
+            return dd_err_set(err, "bad split sizes");
+        else
+            sum += sizes[i];
     }
     if (unknown >= 0) sizes[unknown] = x->shape.d[axis] - sum, sum = x->shape.d[axis];
     if (sum != x->shape.d[axis] || (unknown >= 0 && sizes[unknown] < 0))

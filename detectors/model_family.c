@@ -24,7 +24,8 @@ static int find_output(const struct dd_graph *g, int64_t cells, int64_t last)
 static int input_geometry(const struct dd_graph *g, struct dd_input_spec *in, struct dd_err *err)
 {
     const struct dd_shape *s = &g->tensors[g->input].shape;
-    if (s->rank != 4 || s->d[0] != 1) return dd_err_set(err, "model input must be [1,H,W,3] or [1,3,H,W]");
+    if (s->rank != 4 || s->d[0] != 1)
+        return dd_err_set(err, "model input must be [1,H,W,3] or [1,3,H,W]");
     if (s->d[3] == 3) {
         in->nchw = false;
         in->height = (int)s->d[1];
@@ -112,8 +113,8 @@ int dd_family_decode(const struct dd_family_info *fi, const float *const *output
                                               fi->input.width / f->stride,
                                               fi->input.height / f->stride, f->stride};
         }
-        rc = dd_decode_nanodet(lv, fi->n_levels, fi->num_classes, fi->box_params,
-                               score_threshold, out);
+        rc = dd_decode_nanodet(lv, fi->n_levels, fi->num_classes, fi->box_params, score_threshold,
+                               out);
     } else {
         struct dd_blazeface_level lv[DD_FAMILY_MAX_LEVELS];
         for (int l = 0; l < fi->n_levels; l++) {

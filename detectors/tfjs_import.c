@@ -134,16 +134,20 @@ static int import_weight(struct dd_graph *g, const cJSON *w, const unsigned char
         if (count > ((int64_t)1 << 31)) return dd_err_set(err, "weight '%s': too large", nm);
     }
     enum dd_dtype dt;
-    if (strcmp(dtype->valuestring, "float32") == 0) dt = DD_DTYPE_F32;
-    else if (strcmp(dtype->valuestring, "int32") == 0) dt = DD_DTYPE_I32;
-    else return dd_err_set(err, "weight '%s': unsupported dtype '%s'", nm, dtype->valuestring);
+    if (strcmp(dtype->valuestring, "float32") == 0)
+        dt = DD_DTYPE_F32;
+    else if (strcmp(dtype->valuestring, "int32") == 0)
+        dt = DD_DTYPE_I32;
+    else
+        return dd_err_set(err, "weight '%s': unsupported dtype '%s'", nm, dtype->valuestring);
 
     int qbytes = 4;
     const char *qdt = NULL;
     float qmin = 0.0f, qscale = 1.0f;
     if (quant) {
         const cJSON *qd = cJSON_GetObjectItemCaseSensitive(quant, "dtype");
-        if (!cJSON_IsString(qd)) return dd_err_set(err, "weight '%s': quantization without dtype", nm);
+        if (!cJSON_IsString(qd))
+            return dd_err_set(err, "weight '%s': quantization without dtype", nm);
         qdt = qd->valuestring;
         if (strcmp(qdt, "float16") == 0 && dt == DD_DTYPE_F32) {
             qbytes = 2;
@@ -163,8 +167,9 @@ static int import_weight(struct dd_graph *g, const cJSON *w, const unsigned char
     }
     size_t bytes = (size_t)count * (size_t)qbytes;
     if (*off > len || bytes > len - *off)
-        return dd_err_set(err, "weight '%s': weights data too short (need %zu bytes at offset %zu, have %zu)",
-                          nm, bytes, *off, len);
+        return dd_err_set(
+            err, "weight '%s': weights data too short (need %zu bytes at offset %zu, have %zu)", nm,
+            bytes, *off, len);
     if (dd_graph_find_tensor(g, nm) >= 0) return dd_err_set(err, "weight '%s' defined twice", nm);
     int t = dd_graph_add_tensor(g, nm, dt);
     if (t < 0) return dd_err_set(err, "out of memory");
@@ -181,8 +186,10 @@ static int import_weight(struct dd_graph *g, const cJSON *w, const unsigned char
         for (int64_t i = 0; i < count; i++) {
             uint16_t h = 0;
             if (qbytes == 2) memcpy(&h, src + 2 * i, 2);
-            if (qdt[0] == 'f') dst[i] = dd_half_to_float(h);
-            else dst[i] = qmin + qscale * (float)(qbytes == 1 ? src[i] : h);
+            if (qdt[0] == 'f')
+                dst[i] = dd_half_to_float(h);
+            else
+                dst[i] = qmin + qscale * (float)(qbytes == 1 ? src[i] : h);
         }
     }
     *off += bytes;
@@ -249,9 +256,12 @@ static int parse_conv_attrs(const cJSON *node, const char *name, struct dd_node 
         return dd_err_set(err, "node '%s': data_format %s is not supported (NHWC only)", name, buf);
     if (attr_string(node, "padding", buf, sizeof(buf)) != 0)
         return dd_err_set(err, "node '%s': missing padding", name);
-    if (strcmp(buf, "SAME") == 0) nd->attrs.padding = DD_PADDING_SAME;
-    else if (strcmp(buf, "VALID") == 0) nd->attrs.padding = DD_PADDING_VALID;
-    else return dd_err_set(err, "node '%s': padding %s is not supported", name, buf);
+    if (strcmp(buf, "SAME") == 0)
+        nd->attrs.padding = DD_PADDING_SAME;
+    else if (strcmp(buf, "VALID") == 0)
+        nd->attrs.padding = DD_PADDING_VALID;
+    else
+        return dd_err_set(err, "node '%s': padding %s is not supported", name, buf);
     if (attr_ints(node, "strides", v, 4) != 4 || v[0] != 1 || v[3] != 1)
         return dd_err_set(err, "node '%s': bad strides", name);
     nd->attrs.strides[0] = (int)v[1];
@@ -325,8 +335,10 @@ static int parse_input_ref(const char *ref, char *name, size_t cap, int *port)
 
 static void output_name(const char *node, int port, char *out, size_t cap)
 {
-    if (port == 0) snprintf(out, cap, "%s", node);
-    else snprintf(out, cap, "%s:%d", node, port);
+    if (port == 0)
+        snprintf(out, cap, "%s", node);
+    else
+        snprintf(out, cap, "%s:%d", node, port);
 }
 
 static int parse_placeholder(struct dd_graph *g, const cJSON *node, const char *name,
@@ -349,7 +361,8 @@ static int parse_placeholder(struct dd_graph *g, const cJSON *node, const char *
             return dd_err_set(err, "input '%s': dimension %d must be a positive size", name,
                               s->rank);
         if (v == -1) {
-            if (s->rank != 0) return dd_err_set(err, "input '%s': only the batch may be unknown", name);
+            if (s->rank != 0)
+                return dd_err_set(err, "input '%s': only the batch may be unknown", name);
             v = 1;
         }
         s->d[s->rank++] = v;
@@ -469,8 +482,9 @@ static int cmp_str(const void *a, const void *b)
 static int set_outputs(struct dd_graph *g, const cJSON *root, struct dd_err *err)
 {
     const cJSON *sig = cJSON_GetObjectItemCaseSensitive(root, "signature");
-    if (!sig) sig = cJSON_GetObjectItemCaseSensitive(
-              cJSON_GetObjectItemCaseSensitive(root, "userDefinedMetadata"), "signature");
+    if (!sig)
+        sig = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(root, "userDefinedMetadata"), "signature");
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(sig, "outputs");
     const char *names[DD_MAX_NODE_OUTPUTS * 4];
     int n = 0;
@@ -489,7 +503,8 @@ static int set_outputs(struct dd_graph *g, const cJSON *root, struct dd_err *err
                 int t = g->nodes[i].outputs[k];
                 bool used = false;
                 for (int j = 0; j < g->n_nodes && !used; j++)
-                    for (int q = 0; q < g->nodes[j].n_inputs; q++) used |= g->nodes[j].inputs[q] == t;
+                    for (int q = 0; q < g->nodes[j].n_inputs; q++)
+                        used |= g->nodes[j].inputs[q] == t;
                 if (used) continue;
                 if (n == (int)(sizeof(names) / sizeof(names[0])))
                     return dd_err_set(err, "too many outputs");
@@ -578,7 +593,8 @@ static int read_shards(const cJSON *root, const char *dir, unsigned char **buf, 
         cJSON_ArrayForEach(p, paths)
         {
             if (!cJSON_IsString(p) || p->valuestring[0] == '/' || strstr(p->valuestring, ".."))
-                return dd_err_set(err, "weights path must be a relative name inside the model directory");
+                return dd_err_set(
+                    err, "weights path must be a relative name inside the model directory");
             char path[PATH_MAX];
             if (snprintf(path, sizeof(path), "%s/%s", dir, p->valuestring) >= (int)sizeof(path))
                 return dd_err_set(err, "weights path too long");
@@ -614,8 +630,10 @@ int dd_tfjs_load(const char *json_path, struct dd_graph **out, struct dd_err *er
     char dir[PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", json_path);
     char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    else snprintf(dir, sizeof(dir), ".");
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
     unsigned char *weights = NULL;
     size_t wlen = 0;
     int rc = read_shards(root, dir, &weights, &wlen, err);
@@ -653,7 +671,8 @@ int dd_tfjs_find_in_dir(const char *dir, char *path_out, size_t len, struct dd_e
     }
     closedir(d);
     if (found == 0) return dd_err_set(err, "%s: no TF.js model JSON in directory", dir);
-    if (found > 1) return dd_err_set(err, "%s: %d model JSON files, expected exactly one", dir, found);
+    if (found > 1)
+        return dd_err_set(err, "%s: %d model JSON files, expected exactly one", dir, found);
     if (snprintf(path_out, len, "%s", first) >= (int)len) return dd_err_set(err, "path too long");
     return 0;
 }

@@ -37,6 +37,8 @@ static int load_jpeg(const char *path, const unsigned char *data, size_t len, st
     int w, h, sub, cs, rc = -1;
     if (tjDecompressHeader3(tj, data, (unsigned long)len, &w, &h, &sub, &cs) != 0) {
         dd_err_set(err, "%s: bad JPEG: %s", path, tjGetErrorStr2(tj));
+    } else if (w < 1 || h < 1 || w > DD_IMAGE_MAX_DIM || h > DD_IMAGE_MAX_DIM) {
+        dd_err_set(err, "%s: bad JPEG: size %dx%d", path, w, h);
     } else if (dd_image_alloc(img, w, h, err) == 0) {
         if (tjDecompress2(tj, data, (unsigned long)len, img->rgb, w, (int)img->stride, h, TJPF_RGB,
                           TJFLAG_ACCURATEDCT) != 0) {
@@ -98,9 +100,12 @@ int dd_image_load(const char *path, struct dd_image *img, struct dd_err *err)
     size_t len;
     if (dd_file_read(path, MAX_IMAGE_FILE, &data, &len, err) != 0) return -1;
     int kind = sniff((const unsigned char *)data, len), rc;
-    if (kind == 1) rc = load_jpeg(path, (unsigned char *)data, len, img, err);
-    else if (kind == 2) rc = load_png(path, (unsigned char *)data, len, img, err);
-    else rc = dd_err_set(err, "%s: not a JPEG or PNG image", path);
+    if (kind == 1)
+        rc = load_jpeg(path, (unsigned char *)data, len, img, err);
+    else if (kind == 2)
+        rc = load_png(path, (unsigned char *)data, len, img, err);
+    else
+        rc = dd_err_set(err, "%s: not a JPEG or PNG image", path);
     free(data);
     return rc;
 }

@@ -56,9 +56,12 @@ int dd_media_input_open(const char *path, struct dd_media_input **out, struct dd
     struct dd_media_input *m = calloc(1, sizeof(*m));
     if (!m) return dd_err_set(err, "out of memory");
     int rc;
-    if (S_ISDIR(st.st_mode)) rc = open_dir(m, path, err);
-    else if (dd_image_is_still(path)) rc = add_file(m, path) ? dd_err_set(err, "out of memory") : 0;
-    else rc = dd_video_file_open(path, &m->video, err);
+    if (S_ISDIR(st.st_mode))
+        rc = open_dir(m, path, err);
+    else if (dd_image_is_still(path))
+        rc = add_file(m, path) ? dd_err_set(err, "out of memory") : 0;
+    else
+        rc = dd_video_file_open(path, &m->video, err);
     if (rc != 0) {
         dd_media_input_close(m);
         return -1;

@@ -43,10 +43,10 @@ int dd_video_file_open(const char *path, struct dd_video_file **out, struct dd_e
         }
     }
     GError *gerr = NULL;
-    GstElement *p = gst_parse_launch(
-        "filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
-        "appsink name=sink sync=false max-buffers=2",
-        &gerr);
+    GstElement *p =
+        gst_parse_launch("filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
+                         "appsink name=sink sync=false max-buffers=2",
+                         &gerr);
     if (!p) {
         dd_err_set(err, "GStreamer pipeline: %s", gerr ? gerr->message : "?");
         g_clear_error(&gerr);

@@ -6,10 +6,10 @@
 #include "postproc/detection.h"
 
 struct dd_letterbox {
-    int src_w, src_h; /* source image */
-    int dst_w, dst_h; /* model input */
-    int box_x, box_y; /* top-left of the scaled image inside the input */
-    int box_w, box_h; /* size of the scaled image */
+    int src_w, src_h;       /* source image */
+    int dst_w, dst_h;       /* model input */
+    int box_x, box_y;       /* top-left of the scaled image inside the input */
+    int box_w, box_h;       /* size of the scaled image */
     float scale_x, scale_y; /* box_w / src_w, box_h / src_h */
 };
 

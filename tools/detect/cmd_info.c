@@ -7,17 +7,20 @@
 
 int dd_cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
-                                             {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'm') model = optarg;
+        if (c == 'm')
+            model = optarg;
         else if (c == 'h') {
             printf("usage: detect info --model DIR|FILE\n");
             return 0;
-        } else return 2;
+        } else
+            return dd_cmd_fail(2, "info: bad option '%s'", argv[optind - 1]);
     }
     if (!model) return dd_cmd_fail(2, "info needs --model");
     struct dd_err err = {{0}};
@@ -31,8 +34,8 @@ int dd_cmd_info(int argc, char **argv)
            "\"channels\":\"%s\"},\"nodes\":%d,\"macs\":%lld,\"ops\":{",
            d->family.name, g->tensors[g->input].name,
            dd_shape_str(&g->tensors[g->input].shape, buf, sizeof(buf)),
-           d->family.input.nchw ? "NCHW" : "NHWC", d->family.input.bgr ? "BGR" : "RGB",
-           g->n_nodes, (long long)dd_graph_macs(g));
+           d->family.input.nchw ? "NCHW" : "NHWC", d->family.input.bgr ? "BGR" : "RGB", g->n_nodes,
+           (long long)dd_graph_macs(g));
     int first = 1;
     for (int op = 0; op < DD_OP_COUNT_; op++) {
         if (!hist[op]) continue;

@@ -19,19 +19,31 @@ int dd_cmd_preprocess(int argc, char **argv)
     long frame = 0;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'o': out = optarg; break;
-        case 'f': if (dd_cmd_parse_int("--frame", optarg, 0, 1L << 30, &frame)) return 2; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'f':
+            if (dd_cmd_parse_int("--frame", optarg, 0, 1L << 30, &frame)) return 2;
+            break;
         case 'h':
-            printf("usage: detect preprocess --model DIR|FILE --input PATH [--frame N] --out FILE\n");
+            printf(
+                "usage: detect preprocess --model DIR|FILE --input PATH [--frame N] --out FILE\n");
             return 0;
-        default: return 2;
+        default:
+            return dd_cmd_fail(2, "preprocess: bad option '%s'", argv[optind - 1]);
         }
     }
-    if (!model || !input || !out) return dd_cmd_fail(2, "preprocess needs --model, --input and --out");
+    if (!model || !input || !out)
+        return dd_cmd_fail(2, "preprocess needs --model, --input and --out");
     struct dd_err err = {{0}};
     struct dd_detector *d = NULL;
     struct dd_media_input *m = NULL;
@@ -45,7 +57,8 @@ int dd_cmd_preprocess(int argc, char **argv)
     while ((rc = dd_media_input_next(m, &img, &index, &err)) == 1 && index < frame) {
     }
     if (rc != 1) {
-        status = rc < 0 ? dd_cmd_fail(1, "%s", err.msg) : dd_cmd_fail(1, "%s has no frame %ld", input, frame);
+        status = rc < 0 ? dd_cmd_fail(1, "%s", err.msg)
+                        : dd_cmd_fail(1, "%s has no frame %ld", input, frame);
     } else {
         struct dd_letterbox lb;
         const struct dd_input_spec *spec = &d->family.input;

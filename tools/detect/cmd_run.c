@@ -28,7 +28,8 @@ static void print_frame(const struct dd_detector *d, int index, const struct dd_
     for (size_t i = 0; i < dets->n; i++) {
         const struct dd_det *x = &dets->v[i];
         printf("%s{\"label\":\"%s\",\"class\":%d,\"score\":%.4f,\"box\":[%.1f,%.1f,%.1f,%.1f]}",
-               i ? "," : "", d->family.labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2, x->y2);
+               i ? "," : "", d->family.labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2,
+               x->y2);
     }
     printf("]}\n");
     fflush(stdout);
@@ -36,39 +37,60 @@ static void print_frame(const struct dd_detector *d, int index, const struct dd_
 
 int dd_cmd_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'},    {"input", required_argument, 0, 'i'},
-        {"frames", required_argument, 0, 'n'},   {"from", required_argument, 0, 'f'},
-        {"threshold", required_argument, 0, 't'}, {"iou", required_argument, 0, 'u'},
-        {"max-detections", required_argument, 0, 'k'}, {"backend", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"model", required_argument, 0, 'm'},
+                                             {"input", required_argument, 0, 'i'},
+                                             {"frames", required_argument, 0, 'n'},
+                                             {"from", required_argument, 0, 'f'},
+                                             {"threshold", required_argument, 0, 't'},
+                                             {"iou", required_argument, 0, 'u'},
+                                             {"max-detections", required_argument, 0, 'k'},
+                                             {"backend", required_argument, 0, 'b'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL;
     long frames = -1, from = 0, max_det = 0;
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     int c;
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'n': if (dd_cmd_parse_int("--frames", optarg, 0, 1L << 30, &frames)) return 2; break;
-        case 'f': if (dd_cmd_parse_int("--from", optarg, 0, 1L << 30, &from)) return 2; break;
-        case 't': if (dd_cmd_parse_float("--threshold", optarg, 0, 1, &opts.score_threshold)) return 2; break;
-        case 'u': if (dd_cmd_parse_float("--iou", optarg, 0, 1, &opts.iou_threshold)) return 2; break;
-        case 'k': if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'n':
+            if (dd_cmd_parse_int("--frames", optarg, 0, 1L << 30, &frames)) return 2;
+            break;
+        case 'f':
+            if (dd_cmd_parse_int("--from", optarg, 0, 1L << 30, &from)) return 2;
+            break;
+        case 't':
+            if (dd_cmd_parse_float("--threshold", optarg, 0, 1, &opts.score_threshold)) return 2;
+            break;
+        case 'u':
+            if (dd_cmd_parse_float("--iou", optarg, 0, 1, &opts.iou_threshold)) return 2;
+            break;
+        case 'k':
+            if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
+            break;
         case 'b':
             if (strcmp(optarg, "float") != 0)
-                return dd_cmd_fail(2, "--backend: '%s' is not available (available: float)", optarg);
+                return dd_cmd_fail(2, "--backend: '%s' is not available (available: float)",
+                                   optarg);
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return dd_cmd_fail(2, "run: bad option '%s' (see detect run --help)", argv[optind - 1]);
         }
     }
     if (optind < argc) return dd_cmd_fail(2, "unexpected argument '%s'", argv[optind]);
-    if (!model || !input) {
-        usage(stderr);
-        return dd_cmd_fail(2, "run needs --model and --input");
-    }
+    if (!model || !input)
+        return dd_cmd_fail(2, "run needs --model and --input (see detect run --help)");
     opts.max_detections = (int)max_det;
     struct dd_err err = {{0}};
     struct dd_detector *det = NULL;
@@ -83,7 +105,8 @@ int dd_cmd_run(int argc, char **argv)
     dd_det_list_init(&dets);
     int status = 0, index = 0, rc = 0;
     long done = 0;
-    while ((frames < 0 || done < frames) && (rc = dd_media_input_next(media, &img, &index, &err)) == 1) {
+    while ((frames < 0 || done < frames) &&
+           (rc = dd_media_input_next(media, &img, &index, &err)) == 1) {
         if (index < from) continue;
         if (dd_detector_detect(det, &img, &opts, &dets, &err) != 0) {
             status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);
@@ -93,7 +116,8 @@ int dd_cmd_run(int argc, char **argv)
         done++;
     }
     if (status == 0 && rc < 0) status = dd_cmd_fail(1, "%s", err.msg);
-    if (status == 0 && done == 0 && frames != 0) status = dd_cmd_fail(1, "%s: no frames to process", input);
+    if (status == 0 && done == 0 && frames != 0)
+        status = dd_cmd_fail(1, "%s: no frames to process", input);
     dd_det_list_free(&dets);
     dd_image_free(&img);
     dd_media_input_close(media);

@@ -13,14 +13,16 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: detect COMMAND [OPTIONS]\n"
-               "\n"
-               "commands:\n"
-               "  run         detect objects in an image, image directory or video; one JSON line per frame\n"
-               "  info        describe a model: family, input, outputs, ops, MACs (JSON)\n"
-               "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
-               "\n"
-               "'detect COMMAND --help' shows a command's options. --version prints the version.\n");
+    fprintf(f,
+            "usage: detect COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  run         detect objects in an image, image directory or video; one JSON line per "
+            "frame\n"
+            "  info        describe a model: family, input, outputs, ops, MACs (JSON)\n"
+            "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
+            "\n"
+            "'detect COMMAND --help' shows a command's options. --version prints the version.\n");
 }
 
 int dd_cmd_fail(int status, const char *fmt, ...)
@@ -60,10 +62,7 @@ int dd_cmd_parse_int(const char *opt, const char *s, long lo, long hi, long *out
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
+    if (argc < 2) return dd_cmd_fail(2, "missing command (see detect --help)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
@@ -79,6 +78,5 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return dd_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0) return dd_cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "preprocess") == 0) return dd_cmd_preprocess(argc - 1, argv + 1);
-    usage(stderr);
-    return dd_cmd_fail(2, "unknown command '%s'", cmd);
+    return dd_cmd_fail(2, "unknown command '%s' (see detect --help)", cmd);
 }

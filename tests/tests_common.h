@@ -1,0 +1,33 @@
+/* Helpers shared by the Criterion tests. */
+#ifndef DD_TESTS_COMMON_H
+#define DD_TESTS_COMMON_H
+
+#include <stddef.h>
+
+/* Asset and test-data paths ("assets/..." -> absolute). Static buffers, one per call site style. */
+const char *tc_asset(const char *rel);
+const char *tc_testdata(const char *rel);
+
+/* Reads a whole file (aborts the test on failure). Caller frees. */
+void *tc_read_file(const char *path, size_t *len);
+
+/* Runs a shell command, capturing stdout and stderr into malloc'd strings.
+ * Returns the exit status (or -1 if it did not exit normally). */
+int tc_run(const char *cmd, char **out, char **err);
+
+#endif
+
+/* Graph building for op tests. Shapes are given as rank + dims. */
+#include "detectors/graph.h"
+int tc_const_f32(struct dd_graph *g, const char *name, int rank, const int64_t *dims,
+                 const float *data);
+int tc_const_i32(struct dd_graph *g, const char *name, int rank, const int64_t *dims,
+                 const int32_t *data);
+int tc_input(struct dd_graph *g, const char *name, int rank, const int64_t *dims);
+/* Adds a node with the given input tensors and n_out fresh output tensors; returns the node index.
+ */
+int tc_node(struct dd_graph *g, const char *name, enum dd_op op, int n_in, const int *inputs,
+            int n_out);
+/* Prepares g with the given output tensor, runs it on input data and returns
+ * a malloc'd copy of the output (count floats). */
+float *tc_run_graph(struct dd_graph *g, int output, const float *input, size_t *count);
