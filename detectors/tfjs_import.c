@@ -333,12 +333,11 @@ static int parse_input_ref(const char *ref, char *name, size_t cap, int *port)
     return 0;
 }
 
-static void output_name(const char *node, int port, char *out, size_t cap)
+/* Tensor name of a node's output port; -1 if it does not fit in cap. */
+static int output_name(const char *node, int port, char *out, size_t cap)
 {
-    if (port == 0)
-        snprintf(out, cap, "%s", node);
-    else
-        snprintf(out, cap, "%s:%d", node, port);
+    int n = port == 0 ? snprintf(out, cap, "%s", node) : snprintf(out, cap, "%s:%d", node, port);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 static int parse_placeholder(struct dd_graph *g, const cJSON *node, const char *name,
@@ -416,7 +415,7 @@ static int declare_node(struct dd_graph *g, const cJSON *node, struct dd_err *er
     }
     for (int k = 0; k < nout; k++) {
         char tn[MAX_NAME];
-        output_name(name, k, tn, sizeof(tn));
+        if (output_name(name, k, tn, sizeof(tn)) != 0) return dd_err_set(err, "name too long");
         int t = dd_graph_add_tensor(g, tn, DD_DTYPE_F32);
         if (t < 0) return dd_err_set(err, "out of memory");
         nd = &g->nodes[ni];
@@ -461,7 +460,8 @@ static int connect_node(struct dd_graph *g, const cJSON *node, int *next_node, s
         int rc = parse_input_ref(it->valuestring, in_name, sizeof(in_name), &port);
         if (rc == 1) continue;
         if (rc < 0) return dd_err_set(err, "node '%s': bad input '%s'", name, it->valuestring);
-        output_name(in_name, port, tn, sizeof(tn));
+        if (output_name(in_name, port, tn, sizeof(tn)) != 0)
+            return dd_err_set(err, "node '%s': input name too long", name);
         int t = dd_graph_find_tensor(g, tn);
         if (t < 0)
             return dd_err_set(err, "node '%s': input '%s' is not defined", name, it->valuestring);
@@ -517,7 +517,8 @@ static int set_outputs(struct dd_graph *g, const cJSON *root, struct dd_err *err
         int port;
         if (parse_input_ref(names[i], nm, sizeof(nm), &port) != 0)
             return dd_err_set(err, "bad output name '%s'", names[i]);
-        output_name(nm, port, tn, sizeof(tn));
+        if (output_name(nm, port, tn, sizeof(tn)) != 0)
+            return dd_err_set(err, "output name too long");
         int t = dd_graph_find_tensor(g, tn);
         if (t < 0) return dd_err_set(err, "output '%s' is not produced by the graph", names[i]);
         g->outputs[g->n_outputs++] = t;

@@ -118,3 +118,8 @@ int dd_video_file_read(struct dd_video_file *v, struct dd_image *img, struct dd_
     gst_sample_unref(s);
     return rc;
 }
+
+void dd_video_file_shutdown(void)
+{
+    if (gst_is_initialized()) gst_deinit();
+}

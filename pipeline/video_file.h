@@ -14,4 +14,7 @@ void dd_video_file_close(struct dd_video_file *v);
  * free with dd_image_free). Returns 1 on a frame, 0 at the end, -1 on error. */
 int dd_video_file_read(struct dd_video_file *v, struct dd_image *img, struct dd_err *err);
 
+/* Releases GStreamer's process-wide state at exit (after every video is closed). */
+void dd_video_file_shutdown(void);
+
 #endif

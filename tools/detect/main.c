@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "pipeline/video_file.h"
 #include "tools/detect/commands.h"
 
 #ifndef DD_VERSION
@@ -75,8 +76,15 @@ int main(int argc, char **argv)
     const char *lvl = getenv("DETECTD_LOG_LEVEL");
     enum dd_log_level level;
     if (lvl && dd_log_level_parse(lvl, &level) == 0) dd_log_set_level(level);
-    if (strcmp(cmd, "run") == 0) return dd_cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "info") == 0) return dd_cmd_info(argc - 1, argv + 1);
-    if (strcmp(cmd, "preprocess") == 0) return dd_cmd_preprocess(argc - 1, argv + 1);
-    return dd_cmd_fail(2, "unknown command '%s' (see detect --help)", cmd);
+    int status;
+    if (strcmp(cmd, "run") == 0)
+        status = dd_cmd_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "info") == 0)
+        status = dd_cmd_info(argc - 1, argv + 1);
+    else if (strcmp(cmd, "preprocess") == 0)
+        status = dd_cmd_preprocess(argc - 1, argv + 1);
+    else
+        return dd_cmd_fail(2, "unknown command '%s' (see detect --help)", cmd);
+    dd_video_file_shutdown();
+    return status;
 }
