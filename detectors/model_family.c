@@ -6,24 +6,23 @@
 #include "postproc/decode_blazeface.h"
 #include "postproc/decode_nanodet.h"
 
-static const struct dd_shape *out_shape(const struct dd_graph *g, int k)
-{
-    return &g->tensors[g->outputs[k]].shape;
-}
+struct shapes {
+    const struct dd_shape *outputs;
+    int n_outputs;
+};
 
-/* Finds the graph output of shape [1, cells, last]; -1 if none. */
-static int find_output(const struct dd_graph *g, int64_t cells, int64_t last)
+/* Finds the output of shape [1, cells, last]; -1 if none. */
+static int find_output(const struct shapes *g, int64_t cells, int64_t last)
 {
     for (int k = 0; k < g->n_outputs; k++) {
-        const struct dd_shape *s = out_shape(g, k);
+        const struct dd_shape *s = &g->outputs[k];
         if (s->rank == 3 && s->d[0] == 1 && s->d[1] == cells && s->d[2] == last) return k;
     }
     return -1;
 }
 
-static int input_geometry(const struct dd_graph *g, struct dd_input_spec *in, struct dd_err *err)
+static int input_geometry(const struct dd_shape *s, struct dd_input_spec *in, struct dd_err *err)
 {
-    const struct dd_shape *s = &g->tensors[g->input].shape;
     if (s->rank != 4 || s->d[0] != 1)
         return dd_err_set(err, "model input must be [1,H,W,3] or [1,3,H,W]");
     if (s->d[3] == 3) {
@@ -40,7 +39,7 @@ static int input_geometry(const struct dd_graph *g, struct dd_input_spec *in, st
     return 0;
 }
 
-static int detect_nanodet(const struct dd_graph *g, struct dd_family_info *fi)
+static int detect_nanodet(const struct shapes *g, struct dd_family_info *fi)
 {
     const struct dd_input_spec *in = &fi->input;
     static const int strides[] = {8, 16, 32};
@@ -67,7 +66,7 @@ static int detect_nanodet(const struct dd_graph *g, struct dd_family_info *fi)
     return 0;
 }
 
-static int detect_blazeface(const struct dd_graph *g, struct dd_family_info *fi)
+static int detect_blazeface(const struct shapes *g, struct dd_family_info *fi)
 {
     const struct dd_input_spec *in = &fi->input;
     static const int strides[] = {16, 32}, anchors[] = {2, 6};
@@ -92,13 +91,22 @@ static int detect_blazeface(const struct dd_graph *g, struct dd_family_info *fi)
     return 0;
 }
 
-int dd_family_detect(const struct dd_graph *g, struct dd_family_info *fi, struct dd_err *err)
+int dd_family_detect_shapes(const struct dd_shape *input, const struct dd_shape *outputs,
+                            int n_outputs, struct dd_family_info *fi, struct dd_err *err)
 {
     memset(fi, 0, sizeof(*fi));
-    if (input_geometry(g, &fi->input, err) != 0) return -1;
-    if (detect_nanodet(g, fi) == 0 || detect_blazeface(g, fi) == 0) return 0;
+    if (input_geometry(input, &fi->input, err) != 0) return -1;
+    struct shapes sh = {outputs, n_outputs};
+    if (detect_nanodet(&sh, fi) == 0 || detect_blazeface(&sh, fi) == 0) return 0;
     return dd_err_set(err, "outputs match no known detector family (NanoDet: [1,N,80]+[1,N,44] "
                            "per stride 8/16/32; BlazeFace: [1,N,1]+[1,N,16] per stride 16/32)");
+}
+
+int dd_family_detect(const struct dd_graph *g, struct dd_family_info *fi, struct dd_err *err)
+{
+    struct dd_shape outs[DD_MAX_NODE_OUTPUTS * 4];
+    for (int k = 0; k < g->n_outputs; k++) outs[k] = g->tensors[g->outputs[k]].shape;
+    return dd_family_detect_shapes(&g->tensors[g->input].shape, outs, g->n_outputs, fi, err);
 }
 
 int dd_family_decode(const struct dd_family_info *fi, const float *const *outputs,

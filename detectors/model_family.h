@@ -48,6 +48,10 @@ struct dd_family_info {
 
 int dd_family_detect(const struct dd_graph *g, struct dd_family_info *fi, struct dd_err *err);
 
+/* The same from shapes alone: the model input's and its outputs' (in output order). */
+int dd_family_detect_shapes(const struct dd_shape *input, const struct dd_shape *outputs,
+                            int n_outputs, struct dd_family_info *fi, struct dd_err *err);
+
 /* Decodes the graph outputs (outputs[k] is the data of g->outputs[k]) into
  * candidates in model-input pixels (no NMS). */
 int dd_family_decode(const struct dd_family_info *fi, const float *const *outputs,

@@ -13,7 +13,9 @@ struct dd_letterbox {
     float scale_x, scale_y; /* box_w / src_w, box_h / src_h */
 };
 
-/* Fits src into dst keeping the aspect ratio; returns -1 on non-positive sizes. */
+/* Fits src into dst keeping the aspect ratio, in integers: the limiting side
+ * fills dst, the other is round-half-up(src_other * dst / src_limiting); the
+ * box is centred (offsets rounded down). Returns -1 on non-positive sizes. */
 int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_letterbox *lb);
 
 /* Maps a box from model-input pixels to source pixels, clamped to the image. */

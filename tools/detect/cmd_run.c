@@ -1,26 +1,31 @@
 /* detect run: detections per frame as JSON lines on stdout. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "accel/qdetector.h"
 #include "detectors/detector.h"
 #include "pipeline/media_input.h"
 #include "tools/detect/commands.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: detect run --model DIR|FILE --input IMAGE|DIR|VIDEO [options]\n"
-               "  --model PATH       TF.js graph model: its directory or its model JSON\n"
-               "  --input PATH       JPEG/PNG image, directory of images, or video file\n"
-               "  --frames N         process at most N frames (default: all)\n"
-               "  --from F           skip to frame F first (frames are numbered from 0)\n"
-               "  --threshold T      score threshold in [0,1] (default: the model's)\n"
-               "  --iou I            NMS IoU threshold in [0,1] (default: the model's)\n"
-               "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
-               "  --backend float    executor (float: the reference executor)\n");
+    fprintf(
+        f,
+        "usage: detect run --model DIR|FILE --input IMAGE|DIR|VIDEO [options]\n"
+        "  --model PATH       TF.js graph model (directory or JSON), or a compiled model package\n"
+        "  --input PATH       JPEG/PNG image, directory of images, or video file\n"
+        "  --frames N         process at most N frames (default: all)\n"
+        "  --from F           skip to frame F first (frames are numbered from 0)\n"
+        "  --threshold T      score threshold in [0,1] (default: the model's)\n"
+        "  --iou I            NMS IoU threshold in [0,1] (default: the model's)\n"
+        "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
+        "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
+        "                     golden: the ISA's golden model (packages, default)\n");
 }
 
-static void print_frame(const struct dd_detector *d, int index, const struct dd_image *img,
+static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
                         const struct dd_det_list *dets)
 {
     printf("{\"frame\":%d,\"width\":%d,\"height\":%d,\"detections\":[", index, img->width,
@@ -28,8 +33,7 @@ static void print_frame(const struct dd_detector *d, int index, const struct dd_
     for (size_t i = 0; i < dets->n; i++) {
         const struct dd_det *x = &dets->v[i];
         printf("%s{\"label\":\"%s\",\"class\":%d,\"score\":%.4f,\"box\":[%.1f,%.1f,%.1f,%.1f]}",
-               i ? "," : "", d->family.labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2,
-               x->y2);
+               i ? "," : "", fi->labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2, x->y2);
     }
     printf("]}\n");
     fflush(stdout);
@@ -47,7 +51,7 @@ int dd_cmd_run(int argc, char **argv)
                                              {"backend", required_argument, 0, 'b'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    const char *model = NULL, *input = NULL;
+    const char *model = NULL, *input = NULL, *backend = NULL;
     long frames = -1, from = 0, max_det = 0;
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     int c;
@@ -94,10 +98,22 @@ int dd_cmd_run(int argc, char **argv)
     opts.max_detections = (int)max_det;
     struct dd_err err = {{0}};
     struct dd_detector *det = NULL;
+    struct dd_qdetector *qdet = NULL;
     struct dd_media_input *media = NULL;
-    if (dd_detector_open(model, &det, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+    bool package = dd_qdetector_is_package(model);
+    if (!backend) backend = package ? "golden" : "float";
+    if (package && strcmp(backend, "float") == 0)
+        return dd_cmd_fail(2, "--backend float runs TF.js models; %s is a compiled package", model);
+    if (!package && strcmp(backend, "float") != 0)
+        return dd_cmd_fail(2, "--backend %s runs compiled packages (make one with detect compile)",
+                           backend);
+    if (package ? dd_qdetector_open(model, DD_BACKEND_GOLDEN, &qdet, &err)
+                : dd_detector_open(model, &det, &err))
+        return dd_cmd_fail(1, "%s", err.msg);
+    const struct dd_family_info *fi = package ? &qdet->family : &det->family;
     if (dd_media_input_open(input, &media, &err) != 0) {
         dd_detector_close(det);
+        dd_qdetector_close(qdet);
         return dd_cmd_fail(1, "%s", err.msg);
     }
     struct dd_image img = {0};
@@ -108,11 +124,19 @@ int dd_cmd_run(int argc, char **argv)
     while ((frames < 0 || done < frames) &&
            (rc = dd_media_input_next(media, &img, &index, &err)) == 1) {
         if (index < from) continue;
-        if (dd_detector_detect(det, &img, &opts, &dets, &err) != 0) {
+        struct dd_isa_frame frame = {DD_FRAME_RGB24,
+                                     (uint32_t)img.width,
+                                     (uint32_t)img.height,
+                                     (uint32_t)img.stride,
+                                     0,
+                                     img.rgb,
+                                     NULL};
+        if ((package ? dd_qdetector_detect(qdet, &frame, &opts, &dets, &err)
+                     : dd_detector_detect(det, &img, &opts, &dets, &err)) != 0) {
             status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);
             break;
         }
-        print_frame(det, index, &img, &dets);
+        print_frame(fi, index, &img, &dets);
         done++;
     }
     if (status == 0 && rc < 0) status = dd_cmd_fail(1, "%s", err.msg);
@@ -122,5 +146,6 @@ int dd_cmd_run(int argc, char **argv)
     dd_image_free(&img);
     dd_media_input_close(media);
     dd_detector_close(det);
+    dd_qdetector_close(qdet);
     return status;
 }

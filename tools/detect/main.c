@@ -81,6 +81,8 @@ int main(int argc, char **argv)
         status = dd_cmd_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "info") == 0)
         status = dd_cmd_info(argc - 1, argv + 1);
+    else if (strcmp(cmd, "compile") == 0)
+        status = dd_cmd_compile(argc - 1, argv + 1);
     else if (strcmp(cmd, "preprocess") == 0)
         status = dd_cmd_preprocess(argc - 1, argv + 1);
     else

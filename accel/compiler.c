@@ -1,0 +1,592 @@
+#include "accel/compiler.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/lower.h"
+#include "pipeline/preprocess.h"
+
+/* ---- calibration statistics --------------------------------------------- */
+
+struct stats {
+    double min, max;   /* over all frames */
+    double q_lo, q_hi; /* sums of per-frame quantiles */
+    double m_lo, m_hi; /* sums of per-frame MSE-optimal clipping ranges */
+    int frames;
+    double *ch_sum; /* per channel, if means are needed */
+    double ch_count;
+    float scale; /* chosen quantization */
+    int zp;
+};
+
+/* k-th smallest of v[0..n) (partially reorders v). */
+static float select_kth(float *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[(lo + hi) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j], v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+/* Squared error of quantizing v[0..n) to int8 over [lo, hi]. */
+static double range_error(const float *v, size_t n, size_t step, double lo, double hi)
+{
+    double scale = (hi - lo) / 255.0, e = 0;
+    if (scale <= 0) return INFINITY;
+    for (size_t i = 0; i < n; i += step) {
+        double q = round((v[i] - lo) / scale);
+        q = q < 0 ? 0 : (q > 255 ? 255 : q);
+        double d = q * scale + lo - v[i];
+        e += d * d;
+    }
+    return e;
+}
+
+/* The range [lo, hi] (shrunk from [mn, mx] towards 0) with the least error. */
+static void mse_range(const float *v, size_t n, double mn, double mx, double *lo, double *hi)
+{
+    size_t step = n > 8192 ? n / 8192 : 1; /* a strided sample of at most ~8K values */
+    mn = fmin(mn, 0), mx = fmax(mx, 0);
+    double best = INFINITY;
+    *lo = mn, *hi = mx;
+    for (int a = 100; a >= 5; a -= 5)       /* shrink the negative side */
+        for (int b = 100; b >= 5; b -= 5) { /* and the positive side */
+            double l = mn * a / 100.0, h = mx * b / 100.0;
+            if (h - l < 1e-6) continue;
+            double e = range_error(v, n, step, l, h);
+            if (e < best) best = e, *lo = l, *hi = h;
+        }
+}
+
+/* Physical channel of IR element idx under a tensor's view. */
+static int element_channel(const struct lg_tensor *t, const struct dd_shape *s, int64_t idx)
+{
+    if (t->view.flat) return (int)(idx % t->c);
+    int64_t rest = idx;
+    for (int k = s->rank - 1; k >= 0; k--) {
+        int64_t coord = rest % s->d[k];
+        rest /= s->d[k];
+        if (t->view.lo[k] >= 0 && t->view.hi[k] == 2) return (int)(coord % t->c);
+    }
+    return 0;
+}
+
+static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx, struct stats *st,
+                   float *scratch)
+{
+    for (int i = 0; i < lg->n_t; i++) {
+        const struct lg_tensor *t = &lg->t[i];
+        if (t->ir < 0) continue;
+        const struct dd_shape *s = &lg->ir->tensors[t->ir].shape;
+        const float *d = dd_float_exec_tensor(fx, t->ir);
+        size_t n = (size_t)dd_shape_count(s);
+        struct stats *x = &st[i];
+        float mn = d[0], mx = d[0];
+        for (size_t k = 0; k < n; k++) {
+            mn = d[k] < mn ? d[k] : mn;
+            mx = d[k] > mx ? d[k] : mx;
+        }
+        x->min = x->frames ? fmin(x->min, mn) : mn;
+        x->max = x->frames ? fmax(x->max, mx) : mx;
+        memcpy(scratch, d, n * sizeof(float));
+        size_t k_lo = (size_t)(1e-4 * (double)(n - 1)),
+               k_hi = (size_t)((1 - 1e-4) * (double)(n - 1));
+        x->q_lo += select_kth(scratch, n, k_lo);
+        x->q_hi += select_kth(scratch, n, k_hi);
+        double ml, mh;
+        mse_range(d, n, mn, mx, &ml, &mh);
+        x->m_lo += ml;
+        x->m_hi += mh;
+        x->frames++;
+        if (t->need_means) {
+            if (!x->ch_sum && !(x->ch_sum = calloc((size_t)t->c, sizeof(double)))) return -1;
+            for (size_t k = 0; k < n; k++) x->ch_sum[element_channel(t, s, (int64_t)k)] += d[k];
+            x->ch_count += (double)n / t->c;
+        }
+    }
+    return 0;
+}
+
+static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct dd_media_input *m,
+                     const struct dd_compile_opts *o, struct stats *st, struct dd_err *err)
+{
+    size_t max_n = 1;
+    for (int i = 0; i < lg->n_t; i++)
+        if (lg->t[i].ir >= 0) {
+            size_t n = (size_t)dd_shape_count(&lg->ir->tensors[lg->t[i].ir].shape);
+            max_n = n > max_n ? n : max_n;
+        }
+    float *scratch = malloc(max_n * sizeof(float));
+    if (!scratch) return dd_err_set(err, "out of memory");
+    struct dd_image img = {0};
+    int idx, rc = 0, used = 0;
+    while (used < o->calib_frames && (rc = dd_media_input_next(m, &img, &idx, err)) == 1) {
+        if (idx % o->calib_step != 0) continue;
+        struct dd_letterbox lb;
+        if (dd_preprocess_rgb_f32(&img, &det->family.input, dd_float_exec_input(det->exec), &lb,
+                                  err) ||
+            dd_float_exec_run(det->exec, err)) {
+            rc = -1;
+            break;
+        }
+        if (collect(lg, det->exec, st, scratch) != 0) {
+            rc = dd_err_set(err, "out of memory");
+            break;
+        }
+        used++;
+    }
+    dd_image_free(&img);
+    free(scratch);
+    if (rc < 0) return dd_err_prefix(err, "calibration");
+    if (used == 0) return dd_err_set(err, "calibration: no frames");
+    return used;
+}
+
+/* ---- quantization parameters -------------------------------------------- */
+
+static void choose_quant(const struct lg_graph *lg, struct stats *st, enum dd_estimator est,
+                         const bool *logit_output)
+{
+    /* ranges of every tensor sharing a quantization root are merged into the root */
+    int n = lg->n_t;
+    double *lo = malloc((size_t)n * sizeof(double)), *hi = malloc((size_t)n * sizeof(double));
+    bool *full = calloc((size_t)n, sizeof(bool)), *seen = calloc((size_t)n, sizeof(bool));
+    if (!lo || !hi || !full || !seen) goto out;
+    for (int i = 0; i < lg->n_op; i++)
+        if (lg->op[i].kind == LG_SIGMOID) full[lg_quant_root(lg, lg->op[i].in0)] = true;
+    bool *logit = calloc((size_t)n, sizeof(bool));
+    if (!logit) goto out;
+    for (int k = 0; k < lg->n_outputs; k++)
+        if (logit_output[k]) logit[lg_quant_root(lg, lg->outputs[k].tensor)] = true;
+    for (int i = 0; i < n; i++) {
+        if (lg->t[i].ir < 0 || !st[i].frames) continue;
+        int r = lg_quant_root(lg, i);
+        double a = st[i].min, b = st[i].max;
+        if (!full[r] && est == DD_ESTIMATOR_PERCENTILE)
+            a = st[i].q_lo / st[i].frames, b = st[i].q_hi / st[i].frames;
+        if (!full[r] && est == DD_ESTIMATOR_MSE)
+            a = st[i].m_lo / st[i].frames, b = st[i].m_hi / st[i].frames;
+        if (logit[r])
+            a = fmax(st[i].min, -16.0),
+            b = fmin(st[i].max, 16.0); /* full tail, no padding garbage */
+        lo[r] = seen[r] ? fmin(lo[r], a) : a;
+        hi[r] = seen[r] ? fmax(hi[r], b) : b;
+        seen[r] = true;
+    }
+    for (int i = 0; i < n; i++) {
+        int r = lg_quant_root(lg, i);
+        if (lg->t[r].fixed_quant) {
+            st[i].scale = 1.0f / 255.0f;
+            st[i].zp = -128;
+            continue;
+        }
+        double a = seen[r] ? fmin(lo[r], 0.0) : -1.0, b = seen[r] ? fmax(hi[r], 0.0) : 1.0;
+        if (b - a < 1e-6) b = a + 1e-6;
+        double scale = (b - a) / 255.0;
+        long zp = lround(-128.0 - a / scale);
+        st[i].scale = (float)scale;
+        st[i].zp = (int)(zp < -128 ? -128 : (zp > 127 ? 127 : zp));
+    }
+    free(logit);
+out:
+    free(lo);
+    free(hi);
+    free(full);
+    free(seen);
+}
+
+/* m * 2^-(31+s) ~= real, m in [2^30, 2^31) where possible. */
+static void quant_multiplier(double real, int32_t *m, int32_t *s)
+{
+    if (real <= 0) {
+        *m = 0, *s = 0;
+        return;
+    }
+    int e;
+    double f = frexp(real, &e); /* real = f * 2^e, f in [0.5, 1) */
+    int64_t q = llround(f * (double)(1u << 31));
+    if (q == ((int64_t)1 << 31)) q /= 2, e++;
+    int shift = -e;
+    while (shift > 31) q >>= 1, shift--; /* tiny multipliers lose precision, not range */
+    if (shift < -30) q = INT32_MAX, shift = -30;
+    *m = (int32_t)q;
+    *s = shift;
+}
+
+/* ---- emission ------------------------------------------------------------ */
+
+struct blob {
+    uint8_t *d;
+    size_t n, cap;
+};
+
+static int64_t blob_put(struct blob *b, const void *data, size_t len, size_t align)
+{
+    size_t off = (b->n + align - 1) / align * align;
+    if (off + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 1u << 16;
+        while (cap < off + len) cap *= 2;
+        uint8_t *d = realloc(b->d, cap);
+        if (!d) return -1;
+        b->d = d;
+        b->cap = cap;
+    }
+    memset(b->d + b->n, 0, off - b->n);
+    if (data)
+        memcpy(b->d + off, data, len);
+    else
+        memset(b->d + off, 0, len);
+    b->n = off + len;
+    return (int64_t)off;
+}
+
+static int clamp_range(const struct stats *o, enum dd_activation act, int32_t *lo, int32_t *hi)
+{
+    *lo = -128, *hi = 127;
+    if (act == DD_ACT_RELU || act == DD_ACT_RELU6) *lo = o->zp;
+    if (act == DD_ACT_RELU6) {
+        long six = lround(6.0 / o->scale) + o->zp;
+        *hi = six < 127 ? (int32_t)six : 127;
+    }
+    return 0;
+}
+
+/* Quantizes one output channel's weights (n values) with the MSE-best clipping. */
+static float quantize_row(const float *w, size_t n, int qmax, int8_t *q)
+{
+    float amax = 0;
+    for (size_t k = 0; k < n; k++) amax = fmaxf(amax, fabsf(w[k]));
+    if (amax == 0) {
+        memset(q, 0, n);
+        return 1.0f;
+    }
+    float best_s = amax / qmax;
+    double best_e = INFINITY;
+    for (int r = 100; r >= 50; r -= 2) {
+        float s = amax * r / 100.0f / qmax;
+        double e = 0;
+        for (size_t k = 0; k < n; k++) {
+            float v = fmaxf(-qmax, fminf(qmax, roundf(w[k] / s)));
+            e += (double)(v * s - w[k]) * (v * s - w[k]);
+        }
+        if (e < best_e) best_e = e, best_s = s;
+    }
+    for (size_t k = 0; k < n; k++) q[k] = (int8_t)fmaxf(-qmax, fminf(qmax, roundf(w[k] / best_s)));
+    return best_s;
+}
+
+static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const struct stats *st,
+                     const struct dd_compile_opts *o, struct blob *b, struct dd_isa_insn *in,
+                     struct dd_err *err)
+{
+    const struct lg_tensor *x = &lg->t[op->in0], *y = &lg->t[op->out];
+    const struct dd_tensor *wt = &lg->ir->tensors[op->weights];
+    const float *W = wt->data;
+    int ic = x->c, oc = y->c, kk = op->kh * op->kw, per = kk * (op->depthwise ? 1 : ic);
+    int qmax = o->wbits == 4 ? 7 : 127;
+    const struct stats *sx = &st[op->in0], *sy = &st[op->out];
+    const double *means = st[op->in0].ch_sum; /* NULL when the input has no float twin */
+    double mcount = st[op->in0].ch_count;
+    float *row = malloc((size_t)per * sizeof(float));
+    int8_t *q = malloc((size_t)per);
+    int32_t *bias = malloc((size_t)oc * 4), *rq = malloc((size_t)oc * 12);
+    size_t row_bytes = o->wbits == 4 ? ((size_t)per + 1) / 2 : (size_t)per;
+    uint8_t *packed = calloc((size_t)oc, row_bytes);
+    int rc = -1;
+    if (!row || !q || !bias || !rq || !packed) {
+        dd_err_set(err, "out of memory");
+        goto out;
+    }
+    for (int c = 0; c < oc; c++) {
+        int k = 0;
+        for (int t = 0; t < kk; t++) {
+            if (op->depthwise)
+                row[k++] = W[(size_t)t * oc + c];
+            else
+                for (int i = 0; i < ic; i++) row[k++] = W[((size_t)t * ic + i) * oc + c];
+        }
+        float sw = quantize_row(row, (size_t)per, qmax, q);
+        double corr = 0, qsum = 0;
+        for (int k2 = 0; k2 < per; k2++) {
+            int ch = op->depthwise ? c : k2 % ic;
+            if (o->bias_correction && means)
+                corr += ((double)q[k2] * sw - row[k2]) * (means[ch] / mcount);
+            qsum += q[k2];
+        }
+        double sxw = (double)sx->scale * sw;
+        double bq = llround(((double)op->bias[c] - corr) / sxw) - (double)sx->zp * qsum;
+        bias[c] = (int32_t)fmax(-2147483647.0, fmin(2147483647.0, bq));
+        int32_t m, s;
+        quant_multiplier(sxw / sy->scale, &m, &s);
+        rq[3 * c] = m;
+        rq[3 * c + 1] = op->act == DD_ACT_LEAKY_RELU ? (int32_t)llround((double)m * op->alpha) : 0;
+        rq[3 * c + 2] = s;
+        uint8_t *dst = packed + (size_t)c * row_bytes;
+        for (int k2 = 0; k2 < per; k2++) {
+            if (o->wbits == 8)
+                dst[k2] = (uint8_t)q[k2];
+            else
+                dst[k2 / 2] |= (uint8_t)((q[k2] & 0x0f) << ((k2 & 1) * 4));
+        }
+    }
+    int64_t ow = blob_put(b, packed, (size_t)oc * row_bytes, 64);
+    int64_t ob = blob_put(b, bias, (size_t)oc * 4, 64);
+    int64_t oq = blob_put(b, rq, (size_t)oc * 12, 64);
+    if (ow < 0 || ob < 0 || oq < 0 || b->n > UINT32_MAX) {
+        dd_err_set(err, "out of memory");
+        goto out;
+    }
+    in->opcode = DD_ISA_CONV;
+    in->flags = (uint8_t)((op->depthwise ? DD_ISA_F_DEPTHWISE : 0) |
+                          (op->act == DD_ACT_LEAKY_RELU ? DD_ISA_F_LEAKY : 0));
+    in->kh = (uint8_t)op->kh, in->kw = (uint8_t)op->kw;
+    in->stride_h = (uint8_t)op->sh, in->stride_w = (uint8_t)op->sw;
+    in->pad_top = (uint8_t)op->pt, in->pad_left = (uint8_t)op->pl;
+    in->pad_bottom = (uint8_t)op->pb, in->pad_right = (uint8_t)op->pr;
+    in->wbits = (uint8_t)o->wbits;
+    in->weights = (uint32_t)ow, in->bias = (uint32_t)ob, in->quant = (uint32_t)oq;
+    clamp_range(sy, op->act, &in->clamp_min, &in->clamp_max);
+    rc = 0;
+out:
+    free(row);
+    free(q);
+    free(bias);
+    free(rq);
+    free(packed);
+    return rc;
+}
+
+static int emit_op(const struct lg_graph *lg, const struct lg_op *op, const struct stats *st,
+                   const struct dd_compile_opts *o, const struct dd_input_spec *spec,
+                   struct blob *b, struct dd_isa_insn *in, struct dd_err *err)
+{
+    memset(in, 0, sizeof(*in));
+    in->in0 = op->in0 >= 0 ? (uint16_t)op->in0 : DD_ISA_NO_TENSOR;
+    in->in1 = op->in1 >= 0 ? (uint16_t)op->in1 : DD_ISA_NO_TENSOR;
+    in->out = (uint16_t)op->out;
+    in->clamp_min = -128, in->clamp_max = 127;
+    const struct stats *sy = &st[op->out];
+    switch (op->kind) {
+    case LG_CONV:
+        return emit_conv(lg, op, st, o, b, in, err);
+    case LG_POOL:
+        in->opcode = DD_ISA_POOL;
+        in->flags = op->avg ? DD_ISA_F_AVG : 0;
+        in->kh = (uint8_t)op->kh, in->kw = (uint8_t)op->kw;
+        in->stride_h = (uint8_t)op->sh, in->stride_w = (uint8_t)op->sw;
+        in->pad_top = (uint8_t)op->pt, in->pad_left = (uint8_t)op->pl;
+        in->pad_bottom = (uint8_t)op->pb, in->pad_right = (uint8_t)op->pr;
+        return 0;
+    case LG_UPSAMPLE:
+        in->opcode = DD_ISA_UPSAMPLE;
+        in->flags = op->bilinear ? DD_ISA_F_BILINEAR : 0;
+        return 0;
+    case LG_ADD: {
+        in->opcode = DD_ISA_ADD;
+        in->shift = 20;
+        double ma = (double)st[op->in0].scale / sy->scale * (1 << 20);
+        double mb = op->in1 >= 0 ? (double)st[op->in1].scale / sy->scale * (1 << 20) : 0;
+        if (ma >= 2147483647.0 || mb >= 2147483647.0)
+            return dd_err_set(err, "ADD: operand scales differ too much from the output's");
+        in->m0 = (int32_t)llround(ma);
+        in->m1 = (int32_t)llround(mb);
+        clamp_range(sy, op->relu ? DD_ACT_RELU : DD_ACT_NONE, &in->clamp_min, &in->clamp_max);
+        return 0;
+    }
+    case LG_SIGMOID: {
+        int8_t table[256];
+        const struct stats *sx = &st[op->in0];
+        for (int q = -128; q < 128; q++) {
+            double x = sx->scale * (double)(q - sx->zp), yv = 1.0 / (1.0 + exp(-x));
+            long v = lround(yv / sy->scale) + sy->zp;
+            table[q + 128] = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+        }
+        int64_t off = blob_put(b, table, 256, 64);
+        if (off < 0) return dd_err_set(err, "out of memory");
+        in->opcode = DD_ISA_LUT;
+        in->weights = (uint32_t)off;
+        return 0;
+    }
+    case LG_INPUT: {
+        int64_t nrm[6];
+        for (int c = 0; c < 3; c++) {
+            double k = 1.0 / ((double)spec->std[c] * sy->scale);
+            nrm[c] = llround(65536.0 * k);
+            nrm[3 + c] = llround(4294967296.0 * (sy->zp - (double)spec->mean[c] * k));
+        }
+        int64_t off = blob_put(b, nrm, sizeof(nrm), 64);
+        if (off < 0) return dd_err_set(err, "out of memory");
+        in->opcode = DD_ISA_INPUT;
+        in->flags = spec->bgr ? DD_ISA_F_BGR : 0;
+        in->quant = (uint32_t)off;
+        in->m0 = (int32_t)lroundf(spec->pad_pixel);
+        return 0;
+    }
+    }
+    return dd_err_set(err, "unknown lowered op");
+}
+
+static char *make_meta(const struct dd_detector *det, const struct lg_graph *lg,
+                       const struct dd_compile_opts *o, int frames)
+{
+    const struct dd_family_info *fi = &det->family;
+    const struct dd_graph *g = det->graph;
+    cJSON *j = cJSON_CreateObject(), *in = cJSON_AddObjectToObject(j, "input");
+    cJSON_AddStringToObject(j, "family", fi->name);
+    cJSON_AddNumberToObject(j, "wbits", o->wbits);
+    cJSON_AddNumberToObject(in, "tensor", lg->input);
+    cJSON *shape = cJSON_AddArrayToObject(in, "shape");
+    const struct dd_shape *is = &g->tensors[g->input].shape;
+    for (int k = 0; k < is->rank; k++)
+        cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)is->d[k]));
+    cJSON_AddBoolToObject(in, "bgr", fi->input.bgr);
+    cJSON *mean = cJSON_AddArrayToObject(in, "mean"), *std = cJSON_AddArrayToObject(in, "std");
+    for (int c = 0; c < 3; c++) {
+        cJSON_AddItemToArray(mean, cJSON_CreateNumber(fi->input.mean[c]));
+        cJSON_AddItemToArray(std, cJSON_CreateNumber(fi->input.std[c]));
+    }
+    cJSON_AddNumberToObject(in, "pad_pixel", fi->input.pad_pixel);
+    cJSON *outs = cJSON_AddArrayToObject(j, "outputs");
+    for (int k = 0; k < lg->n_outputs; k++) {
+        cJSON *e = cJSON_CreateObject();
+        const struct dd_tensor *t = &g->tensors[lg->outputs[k].ir];
+        cJSON_AddStringToObject(e, "name", t->name);
+        cJSON_AddNumberToObject(e, "tensor", lg->outputs[k].tensor);
+        cJSON *s = cJSON_AddArrayToObject(e, "shape");
+        for (int d = 0; d < t->shape.rank; d++)
+            cJSON_AddItemToArray(s, cJSON_CreateNumber((double)t->shape.d[d]));
+        cJSON_AddItemToArray(outs, e);
+    }
+    cJSON *cal = cJSON_AddObjectToObject(j, "calibration");
+    cJSON_AddNumberToObject(cal, "frames", frames);
+    cJSON_AddStringToObject(cal, "estimator",
+                            o->estimator == DD_ESTIMATOR_MINMAX ? "minmax" : "percentile");
+    cJSON_AddBoolToObject(cal, "bias_correction", o->bias_correction);
+    char *txt = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return txt;
+}
+
+int dd_compile(struct dd_detector *det, struct dd_media_input *calib,
+               const struct dd_compile_opts *o, struct dd_pkg **out, struct dd_err *err)
+{
+    return dd_compile_traced(det, calib, o, out, NULL, err);
+}
+
+int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
+                      const struct dd_compile_opts *o, struct dd_pkg **out,
+                      struct lg_graph **lg_out, struct dd_err *err)
+{
+    *out = NULL;
+    if (lg_out) *lg_out = NULL;
+    if (o->wbits != 8 && o->wbits != 4) return dd_err_set(err, "weight bits must be 8 or 4");
+    if (o->calib_frames < 1 || o->calib_step < 1)
+        return dd_err_set(err, "need at least one calibration frame");
+    struct lg_graph *lg;
+    if (dd_lower(det->graph, &lg, err) != 0) return dd_err_prefix(err, "lowering");
+    struct stats *st = calloc((size_t)lg->n_t, sizeof(*st));
+    struct dd_pkg *p = calloc(1, sizeof(*p));
+    struct blob b = {0};
+    int rc = -1, frames;
+    if (!st || !p) {
+        dd_err_set(err, "out of memory");
+        goto done;
+    }
+    if ((frames = calibrate(det, lg, calib, o, st, err)) < 0) goto done;
+    bool logit_output[DD_MAX_NODE_OUTPUTS * 4] = {0};
+    if (det->family.family == DD_FAMILY_BLAZEFACE) /* its score outputs are logits */
+        for (int l = 0; l < det->family.n_levels; l++)
+            logit_output[det->family.levels[l].out_score] = true;
+    choose_quant(lg, st, o->estimator, logit_output);
+
+    /* tensors: roots get arena space, slices live inside their root */
+    p->n_tensors = (uint32_t)lg->n_t;
+    p->tensors = calloc((size_t)lg->n_t, sizeof(*p->tensors));
+    uint32_t *root_off = calloc((size_t)lg->n_t, sizeof(uint32_t));
+    if (!p->tensors || !root_off) {
+        free(root_off);
+        dd_err_set(err, "out of memory");
+        goto done;
+    }
+    uint64_t arena = 0;
+    for (int i = 0; i < lg->n_t; i++) {
+        if (lg->t[i].parent >= 0) continue;
+        root_off[i] = (uint32_t)arena;
+        arena = (arena + (uint64_t)lg->t[i].h * lg->t[i].w * lg->t[i].c + 63) / 64 * 64;
+    }
+    for (int i = 0; i < lg->n_t; i++) {
+        int off, r = lg_root(lg, i, &off);
+        struct dd_isa_tensor *t = &p->tensors[i];
+        t->offset = root_off[r] + (uint32_t)off;
+        t->h = (uint16_t)lg->t[i].h, t->w = (uint16_t)lg->t[i].w, t->c = (uint16_t)lg->t[i].c;
+        t->pitch = (uint16_t)lg->t[r].c;
+        t->zero_point = st[i].zp;
+        t->scale = st[i].scale;
+    }
+    free(root_off);
+    if (arena > (1u << 30)) {
+        dd_err_set(err, "activation arena too large");
+        goto done;
+    }
+    p->arena_size = (uint32_t)arena;
+    p->n_insns = (uint32_t)lg->n_op;
+    p->insns = calloc((size_t)lg->n_op, sizeof(*p->insns));
+    if (!p->insns) {
+        dd_err_set(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < lg->n_op; i++)
+        if (emit_op(lg, &lg->op[i], st, o, &det->family.input, &b, &p->insns[i], err) != 0) {
+            const struct lg_op *op = &lg->op[i];
+            dd_err_prefix(err, "emitting node '%s'",
+                          op->ir_node >= 0 ? det->graph->nodes[op->ir_node].name : "input");
+            goto done;
+        }
+    if (blob_put(&b, NULL, 0, 64) < 0) {
+        dd_err_set(err, "out of memory");
+        goto done;
+    }
+    p->blob = b.d;
+    p->blob_size = b.n;
+    b.d = NULL;
+    p->meta_json = make_meta(det, lg, o, frames);
+    p->major = DD_ISA_VERSION_MAJOR;
+    p->minor = DD_ISA_VERSION_MINOR;
+    /* round-trip through the validating parser: what we return is what a loader accepts */
+    uint8_t *data;
+    size_t len;
+    if (!p->meta_json || dd_pkg_serialize(p, &data, &len, err) != 0) goto done;
+    rc = dd_pkg_parse(data, len, out, err);
+    free(data);
+done:
+    for (int i = 0; st && i < lg->n_t; i++) free(st[i].ch_sum);
+    free(st);
+    free(b.d);
+    dd_pkg_free(p);
+    if (rc == 0 && lg_out)
+        *lg_out = lg;
+    else
+        dd_lower_free(lg);
+    return rc;
+}

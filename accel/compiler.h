@@ -1,0 +1,54 @@
+/* The PTQ compiler: a float graph (with its family) + calibration frames ->
+ * a model package for the instruction set.
+ *
+ * Calibration runs the float reference executor on real frames and records,
+ * per lowered tensor, its min/max, its 0.01%/99.99% quantiles and its
+ * MSE-optimal clipping range (each averaged over frames) and, for
+ * convolution inputs, per-channel means. Activations are quantized
+ * asymmetrically (int8, range widened to include 0) with the chosen
+ * estimator's range, except tensors that feed a sigmoid, which keep their
+ * full range (clipping high logits would cap scores); score
+ * logits the decoder passes through a sigmoid are limited to [-16, 16]
+ * (BlazeFace emits about -10000 in letterbox padding).
+ * Weights are quantized per output channel, symmetrically, with the clipping
+ * ratio that minimises the squared error; biases are corrected for the mean
+ * error the weight quantization causes (E[(Wq - W) x]). */
+#ifndef DD_ACCEL_COMPILER_H
+#define DD_ACCEL_COMPILER_H
+
+#include "accel/package.h"
+#include "detectors/detector.h"
+#include "pipeline/media_input.h"
+
+enum dd_estimator {
+    DD_ESTIMATOR_MINMAX,
+    DD_ESTIMATOR_PERCENTILE, /* 0.01% / 99.99% quantiles */
+    DD_ESTIMATOR_MSE,        /* the clipping range with the least int8 round-trip error */
+};
+
+struct dd_compile_opts {
+    int wbits;        /* 8 or 4 */
+    int calib_frames; /* frames used for calibration */
+    int calib_step;   /* use every calib_step-th frame of the source */
+    enum dd_estimator estimator;
+    bool bias_correction;
+};
+
+#define DD_COMPILE_OPTS_DEFAULT                                                                    \
+    {                                                                                              \
+        8, 32, 8, DD_ESTIMATOR_PERCENTILE, true                                                    \
+    }
+
+/* Compiles det's graph, calibrating on frames from calib (consumed). */
+int dd_compile(struct dd_detector *det, struct dd_media_input *calib,
+               const struct dd_compile_opts *opts, struct dd_pkg **out, struct dd_err *err);
+
+struct lg_graph;
+/* The same, also returning the lowered graph: package tensor i is lowered
+ * tensor i, whose float twin and layout lg->t[i].ir / .view give (for
+ * per-layer comparisons). Free with dd_lower_free(). */
+int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
+                      const struct dd_compile_opts *opts, struct dd_pkg **out,
+                      struct lg_graph **lg_out, struct dd_err *err);
+
+#endif

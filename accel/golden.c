@@ -1,0 +1,313 @@
+#include "accel/golden.h"
+
+#include "postproc/letterbox.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static inline int8_t *at(int8_t *arena, const struct dd_isa_tensor *t, int y, int x)
+{
+    return arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+}
+
+/* Signed weight k of a row starting at byte `row` (int8, or int4 low nibble first). */
+static inline int32_t weight(const uint8_t *row, uint32_t k, int wbits)
+{
+    if (wbits == 8) return (int8_t)row[k];
+    uint8_t b = row[k / 2];
+    int v = (k & 1) ? (b >> 4) : (b & 0x0f);
+    return v >= 8 ? v - 16 : v;
+}
+
+/* Input element with padding: positions outside the tensor read its zero point. */
+static inline int32_t in_or_zp(int8_t *arena, const struct dd_isa_tensor *t, int y, int x, int c)
+{
+    if (y < 0 || x < 0 || y >= t->h || x >= t->w) return t->zero_point;
+    return at(arena, t, y, x)[c];
+}
+
+static int32_t conv_point(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena,
+                          const struct dd_isa_tensor *a, int oy, int ox, int oc)
+{
+    const int32_t *bias = (const int32_t *)(p->blob + in->bias);
+    const int32_t *q = (const int32_t *)(p->blob + in->quant);
+    bool dw = in->flags & DD_ISA_F_DEPTHWISE;
+    uint32_t per = (uint32_t)in->kh * in->kw * (dw ? 1u : a->c);
+    uint32_t row_bytes = in->wbits == 4 ? (per + 1) / 2 : per;
+    const uint8_t *row = p->blob + in->weights + (size_t)oc * row_bytes;
+    int32_t acc = bias[oc];
+    uint32_t k = 0;
+    for (int ky = 0; ky < in->kh; ky++)
+        for (int kx = 0; kx < in->kw; kx++) {
+            int iy = oy * in->stride_h - in->pad_top + ky,
+                ix = ox * in->stride_w - in->pad_left + kx;
+            if (dw) {
+                acc += in_or_zp(arena, a, iy, ix, oc) * weight(row, k++, in->wbits);
+            } else {
+                for (int ic = 0; ic < a->c; ic++)
+                    acc += in_or_zp(arena, a, iy, ix, ic) * weight(row, k++, in->wbits);
+            }
+        }
+    int32_t m = q[3 * oc], s = q[3 * oc + 2];
+    if ((in->flags & DD_ISA_F_LEAKY) && acc < 0) m = q[3 * oc + 1];
+    const struct dd_isa_tensor *o = &p->tensors[in->out];
+    return dd_isa_clamp(dd_isa_requant(acc, m, s) + o->zero_point, in->clamp_min, in->clamp_max);
+}
+
+static void conv(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    int pool = (in->flags & DD_ISA_F_POOL2X2) ? 2 : 1;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int32_t best = INT32_MIN;
+                for (int dy = 0; dy < pool; dy++)
+                    for (int dx = 0; dx < pool; dx++) {
+                        int32_t v = conv_point(p, in, arena, a, y * pool + dy, x * pool + dx, c);
+                        best = v > best ? v : best;
+                    }
+                at(arena, o, y, x)[c] = (int8_t)best;
+            }
+}
+
+static void pool(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    bool avg = in->flags & DD_ISA_F_AVG;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int32_t acc = avg ? 0 : INT32_MIN, n = 0;
+                for (int ky = 0; ky < in->kh; ky++)
+                    for (int kx = 0; kx < in->kw; kx++) {
+                        int iy = y * in->stride_h - in->pad_top + ky;
+                        int ix = x * in->stride_w - in->pad_left + kx;
+                        if (iy < 0 || ix < 0 || iy >= a->h || ix >= a->w) continue;
+                        int32_t v = at(arena, a, iy, ix)[c];
+                        acc = avg ? acc + v : (v > acc ? v : acc);
+                        n++;
+                    }
+                /* average rounds half up: floor((2 * sum + n) / (2 * n)) */
+                int32_t num = 2 * acc + n, den = 2 * n;
+                int32_t v = avg ? (num >= 0 ? num / den : -((-num + den - 1) / den)) : acc;
+                at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+            }
+}
+
+static void add(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    const struct dd_isa_tensor *b = in->in1 != DD_ISA_NO_TENSOR ? &p->tensors[in->in1] : NULL;
+    int64_t half = (int64_t)1 << (in->shift - 1);
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int64_t acc = (int64_t)(at(arena, a, y, x)[c] - a->zero_point) * in->m0;
+                if (b && c < b->c) acc += (int64_t)(at(arena, b, y, x)[c] - b->zero_point) * in->m1;
+                int32_t v = (int32_t)((acc + half) >> in->shift) + o->zero_point;
+                at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+            }
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* 2x upsampling; bilinear uses TensorFlow's half-pixel taps: output 2k reads
+ * rows k-1 (1/4) and k (3/4), output 2k+1 rows k (3/4) and k+1 (1/4), clamped. */
+static void upsample(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    bool bil = in->flags & DD_ISA_F_BILINEAR;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int32_t v;
+                if (!bil) {
+                    v = at(arena, a, y / 2, x / 2)[c];
+                } else {
+                    int y0 = y / 2, x0 = x / 2;
+                    int y1 = clampi((y & 1) ? y0 + 1 : y0 - 1, 0, a->h - 1);
+                    int x1 = clampi((x & 1) ? x0 + 1 : x0 - 1, 0, a->w - 1);
+                    int32_t z = a->zero_point;
+                    int32_t s = 9 * (at(arena, a, y0, x0)[c] - z) +
+                                3 * (at(arena, a, y0, x1)[c] - z) +
+                                3 * (at(arena, a, y1, x0)[c] - z) + (at(arena, a, y1, x1)[c] - z);
+                    v = ((s + 8) >> 4) + z; /* /16, rounded half up */
+                }
+                at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+            }
+}
+
+static void d2s(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int blk = (y & 1) * 2 + (x & 1);
+                int32_t v = at(arena, a, y / 2, x / 2)[blk * o->c + c];
+                at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+            }
+}
+
+static void lut(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena)
+{
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *o = &p->tensors[in->out];
+    const int8_t *table = (const int8_t *)(p->blob + in->weights);
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                int32_t v = table[at(arena, a, y, x)[c] + 128];
+                at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+            }
+}
+
+/* ---- INPUT: frame -> letterboxed, normalised, quantized tensor ---------- */
+
+static uint8_t clamp255(int32_t v)
+{
+    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
+}
+
+/* BT.601 limited range, integer. */
+static void yuv_to_rgb(int32_t y, int32_t u, int32_t v, uint8_t rgb[3])
+{
+    int32_t c = y - 16, d = u - 128, e = v - 128;
+    rgb[0] = clamp255((298 * c + 409 * e + 128) >> 8);
+    rgb[1] = clamp255((298 * c - 100 * d - 208 * e + 128) >> 8);
+    rgb[2] = clamp255((298 * c + 516 * d + 128) >> 8);
+}
+
+static void frame_rgb(const struct dd_isa_frame *f, uint32_t x, uint32_t y, uint8_t rgb[3])
+{
+    switch (f->format) {
+    case DD_FRAME_RGB24:
+        memcpy(rgb, f->data + (size_t)y * f->stride + (size_t)x * 3, 3);
+        return;
+    case DD_FRAME_NV12: {
+        const uint8_t *uv = f->uv + (size_t)(y / 2) * f->uv_stride + (size_t)(x / 2) * 2;
+        yuv_to_rgb(f->data[(size_t)y * f->stride + x], uv[0], uv[1], rgb);
+        return;
+    }
+    default: { /* YUYV */
+        const uint8_t *px = f->data + (size_t)y * f->stride + (size_t)(x / 2) * 4;
+        yuv_to_rgb(px[(x & 1) ? 2 : 0], px[1], px[3], rgb);
+        return;
+    }
+    }
+}
+
+int dd_isa_frame_check(const struct dd_isa_frame *f, struct dd_err *err)
+{
+    if (!f || !f->data) return dd_err_set(err, "no input frame");
+    if (f->width == 0 || f->height == 0 || f->width > 16384 || f->height > 16384)
+        return dd_err_set(err, "frame size %ux%u out of range", f ? f->width : 0,
+                          f ? f->height : 0);
+    uint32_t min_stride = f->format == DD_FRAME_RGB24  ? f->width * 3
+                          : f->format == DD_FRAME_YUYV ? (f->width + 1) / 2 * 4
+                          : f->format == DD_FRAME_NV12 ? f->width
+                                                       : 0;
+    if (min_stride == 0) return dd_err_set(err, "unknown frame format %u", f->format);
+    if (f->stride < min_stride)
+        return dd_err_set(err, "frame stride %u < %u", f->stride, min_stride);
+    if (f->format == DD_FRAME_NV12 && (!f->uv || f->uv_stride < (f->width + 1) / 2 * 2))
+        return dd_err_set(err, "NV12 frame without a valid UV plane");
+    return 0;
+}
+
+/* Half-pixel source coordinate of box index i (Q16), clamped at 0, and its taps. */
+static void src_taps(uint32_t i, uint32_t src, uint32_t box, uint32_t *i0, uint32_t *i1,
+                     uint32_t *f8)
+{
+    int64_t s = ((int64_t)(2 * i + 1) * src * 32768) / box - 32768;
+    if (s < 0) s = 0;
+    *i0 = (uint32_t)(s >> 16);
+    if (*i0 > src - 1) *i0 = src - 1;
+    *i1 = *i0 + 1 < src ? *i0 + 1 : src - 1;
+    *f8 = (uint32_t)((s & 0xffff) >> 8);
+}
+
+static int8_t normalise(int64_t v16, int64_t a, int64_t b)
+{
+    int64_t q = (v16 * a + b + ((int64_t)1 << 31)) >> 32;
+    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+}
+
+static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena,
+                  const struct dd_isa_frame *f)
+{
+    const struct dd_isa_tensor *o = &p->tensors[in->out];
+    const int64_t *nrm = (const int64_t *)(p->blob + in->quant); /* a[3], b[3] */
+    struct dd_letterbox lb; /* INPUT geometry: the integer letterbox of postproc */
+    dd_letterbox_fit((int)f->width, (int)f->height, o->w, o->h, &lb);
+    uint32_t bx = (uint32_t)lb.box_x, by = (uint32_t)lb.box_y, bw = (uint32_t)lb.box_w,
+             bh = (uint32_t)lb.box_h;
+    bool bgr = in->flags & DD_ISA_F_BGR;
+    for (uint32_t y = 0; y < o->h; y++)
+        for (uint32_t x = 0; x < o->w; x++) {
+            int64_t v[3]; /* R, G, B in Q16 */
+            if (y < by || x < bx || y >= by + bh || x >= bx + bw) {
+                v[0] = v[1] = v[2] = (int64_t)in->m0 << 16;
+            } else {
+                uint32_t x0, x1, fx, y0, y1, fy;
+                src_taps(x - bx, f->width, bw, &x0, &x1, &fx);
+                src_taps(y - by, f->height, bh, &y0, &y1, &fy);
+                uint8_t p00[3], p01[3], p10[3], p11[3];
+                frame_rgb(f, x0, y0, p00);
+                frame_rgb(f, x1, y0, p01);
+                frame_rgb(f, x0, y1, p10);
+                frame_rgb(f, x1, y1, p11);
+                for (int c = 0; c < 3; c++) {
+                    int64_t top = p00[c] * (256 - (int64_t)fx) + p01[c] * (int64_t)fx;
+                    int64_t bot = p10[c] * (256 - (int64_t)fx) + p11[c] * (int64_t)fx;
+                    v[c] = top * (256 - (int64_t)fy) + bot * (int64_t)fy;
+                }
+            }
+            int8_t *dst = at(arena, o, (int)y, (int)x);
+            for (int c = 0; c < 3; c++) dst[c] = normalise(v[bgr ? 2 - c : c], nrm[c], nrm[3 + c]);
+        }
+}
+
+void dd_golden_insn(const struct dd_pkg *p, uint32_t i, int8_t *arena,
+                    const struct dd_isa_frame *frame)
+{
+    const struct dd_isa_insn *in = &p->insns[i];
+    switch (in->opcode) {
+    case DD_ISA_CONV:
+        conv(p, in, arena);
+        break;
+    case DD_ISA_POOL:
+        pool(p, in, arena);
+        break;
+    case DD_ISA_ADD:
+        add(p, in, arena);
+        break;
+    case DD_ISA_UPSAMPLE:
+        upsample(p, in, arena);
+        break;
+    case DD_ISA_D2S:
+        d2s(p, in, arena);
+        break;
+    case DD_ISA_LUT:
+        lut(p, in, arena);
+        break;
+    case DD_ISA_INPUT:
+        input(p, in, arena, frame);
+        break;
+    default:
+        break; /* rejected by validation */
+    }
+}
+
+int dd_golden_run(const struct dd_pkg *p, int8_t *arena, const struct dd_isa_frame *frame,
+                  struct dd_err *err)
+{
+    for (uint32_t i = 0; i < p->n_insns; i++)
+        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
+            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    for (uint32_t i = 0; i < p->n_insns; i++) dd_golden_insn(p, i, arena, frame);
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* The golden model: a scalar, obviously-correct executor of the instruction
+ * set. It is the specification in code; every other backend (CPU SIMD, HLS
+ * kernel) must produce the same bytes for every instruction. */
+#ifndef DD_ACCEL_GOLDEN_H
+#define DD_ACCEL_GOLDEN_H
+
+#include "accel/package.h"
+
+/* The ISA's requantization rule: (acc * m + 2^(30+s)) >> (31+s), int64. */
+static inline int32_t dd_isa_requant(int32_t acc, int32_t m, int32_t s)
+{
+    int n = 31 + s;
+    int64_t p = (int64_t)acc * m + ((int64_t)1 << (n - 1));
+    return (int32_t)(p >> n);
+}
+
+static inline int32_t dd_isa_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Checks that a frame can feed an INPUT instruction. */
+int dd_isa_frame_check(const struct dd_isa_frame *f, struct dd_err *err);
+
+/* Executes instruction i (the package is validated; the arena has
+ * p->arena_size bytes). frame is read by INPUT only. */
+void dd_golden_insn(const struct dd_pkg *p, uint32_t i, int8_t *arena,
+                    const struct dd_isa_frame *frame);
+
+/* Runs the whole program. Fails if it has an INPUT instruction and frame is
+ * NULL or invalid. */
+int dd_golden_run(const struct dd_pkg *p, int8_t *arena, const struct dd_isa_frame *frame,
+                  struct dd_err *err);
+
+#endif

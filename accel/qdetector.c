@@ -1,0 +1,102 @@
+#include "accel/qdetector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/golden.h"
+#include "postproc/nms.h"
+
+int dd_qdetector_is_package(const char *path)
+{
+    char magic[8];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(magic, 1, sizeof(magic), f);
+    fclose(f);
+    return n == 8 && memcmp(magic, DD_PKG_MAGIC, 8) == 0;
+}
+
+void dd_qdetector_close(struct dd_qdetector *q)
+{
+    if (!q) return;
+    for (int k = 0; k < DD_PKG_MAX_OUTPUTS; k++) free(q->outputs[k]);
+    free(q->arena);
+    dd_pkg_free(q->pkg);
+    free(q);
+}
+
+int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
+                      struct dd_err *err)
+{
+    *out = NULL;
+    struct dd_qdetector *q = calloc(1, sizeof(*q));
+    if (!q) return dd_err_set(err, "out of memory");
+    q->backend = backend;
+    if (dd_pkg_load(path, &q->pkg, err) != 0) {
+        dd_qdetector_close(q);
+        return -1;
+    }
+    const struct dd_pkg_meta *m = &q->pkg->meta;
+    struct dd_shape outs[DD_PKG_MAX_OUTPUTS];
+    for (int k = 0; k < m->n_outputs; k++) outs[k] = m->outputs[k].shape;
+    if (dd_family_detect_shapes(&m->input_shape, outs, m->n_outputs, &q->family, err) != 0 ||
+        strcmp(q->family.name, m->family) != 0) {
+        if (strcmp(q->family.name ? q->family.name : "", m->family) != 0)
+            dd_err_set(err, "outputs do not match family '%s'", m->family);
+        dd_qdetector_close(q);
+        return dd_err_prefix(err, "%s", path);
+    }
+    q->family.input.bgr = m->input_bgr; /* the package's word on normalisation */
+    memcpy(q->family.input.mean, m->mean, sizeof(m->mean));
+    memcpy(q->family.input.std, m->std, sizeof(m->std));
+    q->arena = calloc(1, q->pkg->arena_size);
+    for (int k = 0; k < m->n_outputs && q->arena; k++) {
+        const struct dd_isa_tensor *t = &q->pkg->tensors[m->outputs[k].tensor];
+        if (!(q->outputs[k] = malloc((size_t)t->h * t->w * t->c * sizeof(float)))) break;
+    }
+    if (!q->arena || (m->n_outputs && !q->outputs[m->n_outputs - 1])) {
+        dd_qdetector_close(q);
+        return dd_err_set(err, "out of memory");
+    }
+    *out = q;
+    return 0;
+}
+
+void dd_qdetector_dequantize(const struct dd_pkg *p, const int8_t *arena, int tensor, float *dst)
+{
+    const struct dd_isa_tensor *t = &p->tensors[tensor];
+    for (int y = 0; y < t->h; y++)
+        for (int x = 0; x < t->w; x++) {
+            const int8_t *src = arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+            float *d = dst + ((size_t)y * t->w + (size_t)x) * t->c;
+            for (int c = 0; c < t->c; c++) d[c] = t->scale * (float)(src[c] - t->zero_point);
+        }
+}
+
+int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame, struct dd_err *err)
+{
+    if (dd_golden_run(q->pkg, q->arena, frame, err) != 0) return -1;
+    const struct dd_pkg_meta *m = &q->pkg->meta;
+    for (int k = 0; k < m->n_outputs; k++)
+        dd_qdetector_dequantize(q->pkg, q->arena, m->outputs[k].tensor, q->outputs[k]);
+    return 0;
+}
+
+int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                        const struct dd_detect_opts *opts, struct dd_det_list *out,
+                        struct dd_err *err)
+{
+    if (dd_qdetector_infer(q, frame, err) != 0) return -1;
+    const struct dd_family_info *fi = &q->family;
+    float thr = opts->score_threshold >= 0.0f ? opts->score_threshold : fi->default_score_threshold;
+    float iou = opts->iou_threshold >= 0.0f ? opts->iou_threshold : fi->default_iou_threshold;
+    int max_det = opts->max_detections > 0 ? opts->max_detections : fi->default_max_detections;
+    dd_det_list_clear(out);
+    if (dd_family_decode(fi, (const float *const *)q->outputs, thr, out, err) != 0) return -1;
+    if (dd_nms(out, iou, (size_t)max_det) != 0) return dd_err_set(err, "NMS: out of memory");
+    struct dd_letterbox lb;
+    dd_letterbox_fit((int)frame->width, (int)frame->height, fi->input.width, fi->input.height, &lb);
+    for (size_t i = 0; i < out->n; i++) dd_letterbox_unmap(&lb, &out->v[i]);
+    return 0;
+}

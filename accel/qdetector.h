@@ -1,0 +1,40 @@
+/* A quantized detector: a model package run by an ISA executor, its outputs
+ * dequantized and decoded by the model family's decoder. Frame in,
+ * detections in frame pixels out. */
+#ifndef DD_ACCEL_QDETECTOR_H
+#define DD_ACCEL_QDETECTOR_H
+
+#include "accel/package.h"
+#include "detectors/detector.h"
+
+enum dd_backend {
+    DD_BACKEND_GOLDEN = 1, /* the scalar golden model */
+};
+
+struct dd_qdetector {
+    struct dd_pkg *pkg;
+    struct dd_family_info family;
+    enum dd_backend backend;
+    int8_t *arena;
+    float *outputs[DD_PKG_MAX_OUTPUTS]; /* dequantized, in the source model's order */
+};
+
+/* True when the file at path starts with the package magic. */
+int dd_qdetector_is_package(const char *path);
+
+int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
+                      struct dd_err *err);
+void dd_qdetector_close(struct dd_qdetector *q);
+
+/* Runs the program on a frame; outputs are then in q->outputs. */
+int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                       struct dd_err *err);
+
+int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                        const struct dd_detect_opts *opts, struct dd_det_list *out,
+                        struct dd_err *err);
+
+/* Dequantizes a tensor of the arena into dst (h * w * c floats, HWC order). */
+void dd_qdetector_dequantize(const struct dd_pkg *p, const int8_t *arena, int tensor, float *dst);
+
+#endif

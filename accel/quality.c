@@ -1,0 +1,83 @@
+#include "accel/quality.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "accel/golden.h"
+#include "accel/qdetector.h"
+#include "pipeline/preprocess.h"
+
+double dd_cosine(const float *a, const float *b, size_t n)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ab += (double)a[i] * b[i];
+        aa += (double)a[i] * a[i];
+        bb += (double)b[i] * b[i];
+    }
+    if (aa == 0 && bb == 0) return 1.0;
+    if (aa == 0 || bb == 0) return 0.0;
+    return ab / sqrt(aa * bb);
+}
+
+/* IR flat index of physical element (y, x, c) of tensor t under its view. */
+static int64_t ir_index(const struct lg_tensor *t, const struct dd_shape *s, int y, int x, int c)
+{
+    if (t->view.flat) return ((int64_t)y * t->w + x) * t->c + c;
+    int64_t phys[3] = {y, x, c}, dims[3] = {t->h, t->w, t->c}, idx = 0;
+    for (int k = 0; k < s->rank; k++) {
+        int64_t coord = 0;
+        if (t->view.lo[k] >= 0)
+            for (int a = t->view.lo[k]; a <= t->view.hi[k]; a++) coord = coord * dims[a] + phys[a];
+        idx = idx * s->d[k] + coord;
+    }
+    return idx;
+}
+
+int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const struct dd_pkg *pkg,
+                      const struct dd_image *img, double *cos, struct dd_err *err)
+{
+    struct dd_letterbox lb;
+    if (dd_preprocess_rgb_f32(img, &det->family.input, dd_float_exec_input(det->exec), &lb, err) ||
+        dd_float_exec_run(det->exec, err))
+        return -1;
+    int8_t *arena = calloc(1, pkg->arena_size);
+    if (!arena) return dd_err_set(err, "out of memory");
+    struct dd_isa_frame f = {DD_FRAME_RGB24,
+                             (uint32_t)img->width,
+                             (uint32_t)img->height,
+                             (uint32_t)img->stride,
+                             0,
+                             img->rgb,
+                             NULL};
+    if (dd_golden_run(pkg, arena, &f, err) != 0) {
+        free(arena);
+        return -1;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; i < pkg->n_tensors; i++) {
+        const struct lg_tensor *t = &lg->t[i];
+        cos[i] = NAN;
+        if (t->ir < 0) continue;
+        const struct dd_shape *s = &lg->ir->tensors[t->ir].shape;
+        size_t n = (size_t)t->h * t->w * t->c;
+        float *q = malloc(n * sizeof(float)), *fl = malloc(n * sizeof(float));
+        if (!q || !fl) {
+            free(q);
+            free(fl);
+            rc = dd_err_set(err, "out of memory");
+            break;
+        }
+        dd_qdetector_dequantize(pkg, arena, (int)i, q);
+        const float *ref = dd_float_exec_tensor(det->exec, t->ir);
+        for (int y = 0; y < t->h; y++)
+            for (int x = 0; x < t->w; x++)
+                for (int c = 0; c < t->c; c++)
+                    fl[((size_t)y * t->w + x) * t->c + c] = ref[ir_index(t, s, y, x, c)];
+        cos[i] = dd_cosine(q, fl, n);
+        free(q);
+        free(fl);
+    }
+    free(arena);
+    return rc;
+}
