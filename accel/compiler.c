@@ -304,14 +304,17 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
     const struct dd_tensor *wt = &lg->ir->tensors[op->weights];
     const float *W = wt->data;
     int ic = x->c, oc = y->c, kk = op->kh * op->kw, per = kk * (op->depthwise ? 1 : ic);
-    int qmax = o->wbits == 4 ? 7 : 127;
+    /* mixed precision: 4-bit weights only where a channel has enough taps to
+     * average the rounding out; depthwise and small-fan-in layers stay int8 */
+    int wbits = o->wbits == 4 && !op->depthwise && per >= DD_W4_MIN_FAN_IN ? 4 : 8;
+    int qmax = wbits == 4 ? 7 : 127;
     const struct stats *sx = &st[op->in0], *sy = &st[op->out];
     const double *means = st[op->in0].ch_sum; /* NULL when the input has no float twin */
     double mcount = st[op->in0].ch_count;
     float *row = malloc((size_t)per * sizeof(float));
     int8_t *q = malloc((size_t)per);
     int32_t *bias = malloc((size_t)oc * 4), *rq = malloc((size_t)oc * 12);
-    size_t row_bytes = o->wbits == 4 ? ((size_t)per + 1) / 2 : (size_t)per;
+    size_t row_bytes = wbits == 4 ? ((size_t)per + 1) / 2 : (size_t)per;
     uint8_t *packed = calloc((size_t)oc, row_bytes);
     int rc = -1;
     if (!row || !q || !bias || !rq || !packed) {
@@ -344,7 +347,7 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
         rq[3 * c + 2] = s;
         uint8_t *dst = packed + (size_t)c * row_bytes;
         for (int k2 = 0; k2 < per; k2++) {
-            if (o->wbits == 8)
+            if (wbits == 8)
                 dst[k2] = (uint8_t)q[k2];
             else
                 dst[k2 / 2] |= (uint8_t)((q[k2] & 0x0f) << ((k2 & 1) * 4));
@@ -364,7 +367,7 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
     in->stride_h = (uint8_t)op->sh, in->stride_w = (uint8_t)op->sw;
     in->pad_top = (uint8_t)op->pt, in->pad_left = (uint8_t)op->pl;
     in->pad_bottom = (uint8_t)op->pb, in->pad_right = (uint8_t)op->pr;
-    in->wbits = (uint8_t)o->wbits;
+    in->wbits = (uint8_t)wbits;
     in->weights = (uint32_t)ow, in->bias = (uint32_t)ob, in->quant = (uint32_t)oq;
     clamp_range(sy, op->act, &in->clamp_min, &in->clamp_max);
     rc = 0;

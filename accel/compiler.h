@@ -26,8 +26,12 @@ enum dd_estimator {
     DD_ESTIMATOR_MSE,        /* the clipping range with the least int8 round-trip error */
 };
 
+/* With wbits 4, dense convolutions with at least this many weights per output
+ * channel get 4-bit weights; depthwise and smaller ones keep 8 bits. */
+#define DD_W4_MIN_FAN_IN 64
+
 struct dd_compile_opts {
-    int wbits;        /* 8 or 4 */
+    int wbits; /* 8, or 4 (mixed precision, see DD_W4_MIN_FAN_IN) */
     int calib_frames; /* frames used for calibration */
     int calib_step;   /* use every calib_step-th frame of the source */
     enum dd_estimator estimator;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests_common.h"
 
@@ -148,4 +149,48 @@ Test(detect_cli, errors_are_clear)
     snprintf(args, sizeof(args), "run --model %s --input %s", tc_asset("media/faces"),
              tc_asset("media/faces/sample1.jpg"));
     expect_failure(args, 1, "no TF.js model JSON");
+}
+
+Test(detect_cli, compiled_nanodet_on_the_golden_model_finds_the_six_people, .timeout = 600)
+{
+    char cmd[2048], *out, *err;
+    char pkg[] = "/tmp/dd_nanodet_XXXXXX";
+    int fd = mkstemp(pkg);
+    close(fd);
+    snprintf(cmd, sizeof(cmd),
+             "%s compile --model %s --calib %s --calib-frames 6 --calib-step 40 --out %s",
+             DD_DETECT_BIN, tc_asset("models/nanodet"), tc_asset("media/vtest.avi"), pkg);
+    int st = tc_run(cmd, &out, &err);
+    cr_assert_eq(st, 0, "compile failed: %s", err);
+    cJSON *summary = cJSON_Parse(out);
+    cr_assert(summary, "compile summary is not JSON: %s", out);
+    cr_assert_str_eq(cJSON_GetObjectItem(summary, "family")->valuestring, "nanodet");
+    cJSON_Delete(summary);
+    free(out);
+    free(err);
+    char args[1024];
+    snprintf(args, sizeof(args), "--model %s --input %s --from 300 --frames 1 --backend golden",
+             pkg, tc_asset("media/vtest.avi"));
+    int lines;
+    cJSON *f = run_detect(args, &lines);
+    cr_assert_eq(count_label(f, "person", 0.5f), 6, "quantized people with score >= 0.5");
+    static const struct want tfjs[] = {
+        {"person", 0.83f, {582, 161, 612, 235}},
+        {"person", 0.77f, {184, 160, 221, 235}},
+        {"person", 0.74f, {312, 212, 347, 295}},
+    };
+    expect_boxes(f, tfjs, 3, 4.0f);
+    cJSON_Delete(f);
+    /* a package is not a float model, and a damaged package is refused */
+    snprintf(args, sizeof(args), "run --model %s --input %s --backend float", pkg,
+             tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 2, "compiled package");
+    FILE *fp = fopen(pkg, "r+b");
+    fseek(fp, 200, SEEK_SET);
+    fputc(0x5a, fp);
+    fclose(fp);
+    snprintf(args, sizeof(args), "run --model %s --input %s", pkg,
+             tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 1, "checksum");
+    unlink(pkg);
 }

@@ -81,9 +81,9 @@ int dd_cmd_run(int argc, char **argv)
             if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
             break;
         case 'b':
-            if (strcmp(optarg, "float") != 0)
-                return dd_cmd_fail(2, "--backend: '%s' is not available (available: float)",
-                                   optarg);
+            if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0)
+                return dd_cmd_fail(2, "--backend: '%s' is not available (float, golden)", optarg);
+            backend = optarg;
             break;
         case 'h':
             usage(stdout);
