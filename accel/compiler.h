@@ -31,7 +31,7 @@ enum dd_estimator {
 #define DD_W4_MIN_FAN_IN 64
 
 struct dd_compile_opts {
-    int wbits; /* 8, or 4 (mixed precision, see DD_W4_MIN_FAN_IN) */
+    int wbits;        /* 8, or 4 (mixed precision, see DD_W4_MIN_FAN_IN) */
     int calib_frames; /* frames used for calibration */
     int calib_step;   /* use every calib_step-th frame of the source */
     enum dd_estimator estimator;

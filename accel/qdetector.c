@@ -7,6 +7,17 @@
 #include "accel/golden.h"
 #include "postproc/nms.h"
 
+struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img)
+{
+    return (struct dd_isa_frame){DD_FRAME_RGB24,
+                                 (uint32_t)img->width,
+                                 (uint32_t)img->height,
+                                 (uint32_t)img->stride,
+                                 0,
+                                 img->rgb,
+                                 NULL};
+}
+
 int dd_qdetector_is_package(const char *path)
 {
     char magic[8];

@@ -19,6 +19,9 @@ struct dd_qdetector {
     float *outputs[DD_PKG_MAX_OUTPUTS]; /* dequantized, in the source model's order */
 };
 
+/* The INPUT frame describing a packed RGB image (borrows its pixels). */
+struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img);
+
 /* True when the file at path starts with the package magic. */
 int dd_qdetector_is_package(const char *path);
 

@@ -43,13 +43,7 @@ int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const 
         return -1;
     int8_t *arena = calloc(1, pkg->arena_size);
     if (!arena) return dd_err_set(err, "out of memory");
-    struct dd_isa_frame f = {DD_FRAME_RGB24,
-                             (uint32_t)img->width,
-                             (uint32_t)img->height,
-                             (uint32_t)img->stride,
-                             0,
-                             img->rgb,
-                             NULL};
+    struct dd_isa_frame f = dd_isa_frame_rgb(img);
     if (dd_golden_run(pkg, arena, &f, err) != 0) {
         free(arena);
         return -1;

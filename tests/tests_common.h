@@ -17,6 +17,15 @@ int tc_run(const char *cmd, char **out, char **err);
 
 #endif
 
+/* Compiles BlazeFace calibrated on the first `frames` face photos. If det_out
+ * is given it receives the float detector (caller closes), if lg_out the
+ * lowered graph (caller frees). */
+struct dd_pkg;
+struct lg_graph;
+struct dd_detector;
+struct dd_pkg *tc_compile_blazeface(int wbits, int frames, struct dd_detector **det_out,
+                                    struct lg_graph **lg_out);
+
 /* Graph building for op tests. Shapes are given as rank + dims. */
 #include "detectors/graph.h"
 int tc_const_f32(struct dd_graph *g, const char *name, int rank, const int64_t *dims,

@@ -22,15 +22,9 @@ static int matches(const struct dd_det *d, const struct dd_det_list *l, float mi
 static void faces_agree(int wbits) /* W8A8 */
 {
     struct dd_detector *det;
-    struct dd_media_input *m;
-    struct dd_pkg *p;
     struct lg_graph *lg;
     struct dd_err err = {{0}};
-    cr_assert_eq(dd_detector_open(tc_asset("models/blazeface"), &det, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_media_input_open(tc_asset("media/faces"), &m, &err), 0, "%s", err.msg);
-    struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
-    o.wbits = wbits, o.calib_frames = 6, o.calib_step = 1;
-    cr_assert_eq(dd_compile_traced(det, m, &o, &p, &lg, &err), 0, "%s", err.msg);
+    struct dd_pkg *p = tc_compile_blazeface(wbits, 6, &det, &lg);
 
     /* the first layers are near-exact */
     struct dd_image img;
@@ -52,13 +46,7 @@ static void faces_agree(int wbits) /* W8A8 */
     dd_det_list_init(&ql);
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     cr_assert_eq(dd_detector_detect(det, &img, &opts, &fl, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = {DD_FRAME_RGB24,
-                             (uint32_t)img.width,
-                             (uint32_t)img.height,
-                             (uint32_t)img.stride,
-                             0,
-                             img.rgb,
-                             NULL};
+    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
     cr_assert_eq(dd_qdetector_detect(q, &f, &opts, &ql, &err), 0, "%s", err.msg);
     cr_assert_eq(fl.n, 3);
     for (size_t i = 0; i < fl.n; i++)
@@ -71,7 +59,6 @@ static void faces_agree(int wbits) /* W8A8 */
     dd_image_free(&img);
     dd_lower_free(lg);
     dd_pkg_free(p);
-    dd_media_input_close(m);
     dd_detector_close(det);
 }
 
@@ -84,15 +71,7 @@ Test(compiler, blazeface_w8a8_finds_the_float_faces, .timeout = 300)
  * is pinned here is the mixed-precision policy that --wbits 4 applies. */
 Test(compiler, w4_applies_to_wide_dense_layers_only, .timeout = 300)
 {
-    struct dd_detector *det;
-    struct dd_media_input *m;
-    struct dd_pkg *p;
-    struct dd_err err = {{0}};
-    cr_assert_eq(dd_detector_open(tc_asset("models/blazeface"), &det, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_media_input_open(tc_asset("media/faces"), &m, &err), 0, "%s", err.msg);
-    struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
-    o.wbits = 4, o.calib_frames = 2, o.calib_step = 1;
-    cr_assert_eq(dd_compile(det, m, &o, &p, &err), 0, "%s", err.msg);
+    struct dd_pkg *p = tc_compile_blazeface(4, 2, NULL, NULL);
     int w4 = 0, w8 = 0;
     for (uint32_t i = 0; i < p->n_insns; i++) {
         const struct dd_isa_insn *in = &p->insns[i];
@@ -108,8 +87,6 @@ Test(compiler, w4_applies_to_wide_dense_layers_only, .timeout = 300)
     cr_assert_gt(w8, 0);
     cr_assert_eq(p->meta.wbits, 4);
     dd_pkg_free(p);
-    dd_media_input_close(m);
-    dd_detector_close(det);
 }
 
 Test(compiler, graph_without_a_lowering_is_rejected)
@@ -143,7 +120,10 @@ Test(compiler, calibration_needs_frames, .timeout = 60)
     dd_pkg_free(p);
     dd_media_input_close(m);
     cr_assert_eq(dd_media_input_open(tc_asset("media/faces/sample1.jpg"), &m, &err), 0);
-    dd_media_input_next(m, &(struct dd_image){0}, &(int){0}, &err); /* ...so exhaust it first */
+    struct dd_image img = {0};
+    int idx;
+    dd_media_input_next(m, &img, &idx, &err); /* ...so exhaust it first */
+    dd_image_free(&img);
     cr_assert_neq(dd_compile(det, m, &o, &p, &err), 0);
     cr_assert(strstr(err.msg, "no frames"), "%s", err.msg);
     dd_media_input_close(m);

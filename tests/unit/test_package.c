@@ -10,18 +10,7 @@
 /* A small real package: BlazeFace calibrated on two photos. */
 static struct dd_pkg *compile_blazeface(int wbits)
 {
-    struct dd_detector *det;
-    struct dd_media_input *m;
-    struct dd_pkg *p;
-    struct dd_err err = {{0}};
-    cr_assert_eq(dd_detector_open(tc_asset("models/blazeface"), &det, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_media_input_open(tc_asset("media/faces"), &m, &err), 0, "%s", err.msg);
-    struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
-    o.wbits = wbits, o.calib_frames = 2, o.calib_step = 1;
-    cr_assert_eq(dd_compile(det, m, &o, &p, &err), 0, "%s", err.msg);
-    dd_media_input_close(m);
-    dd_detector_close(det);
-    return p;
+    return tc_compile_blazeface(wbits, 2, NULL, NULL);
 }
 
 static void fix_crc(uint8_t *d, size_t len)

@@ -1,42 +1,56 @@
 /* detect compile: TF.js model + calibration frames -> model package. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accel/compiler.h"
 #include "accel/quality.h"
-#include <math.h>
-#include <stdlib.h>
 #include "tools/detect/commands.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: detect compile --model DIR|FILE --calib VIDEO|DIR|IMAGE --out FILE [options]\n"
-            "  --calib-frames N   calibration frames (default 32)\n"
-            "  --calib-step S     use every S-th frame of the calibration source (default 8)\n"
-            "  --wbits 8|4        weight bits (default 8)\n"
-            "  --estimator minmax|percentile|mse  activation range estimator (default mse)\n"
-            "  --no-bias-correction           skip correcting biases for weight rounding\n");
+            "  --calib-frames N    calibration frames (default 32)\n"
+            "  --calib-step S      use every S-th frame of the calibration source (default 8)\n"
+            "  --wbits 8|4         weight bits (4: dense layers with >= 64 taps per channel)\n"
+            "  --estimator E       activation ranges: minmax, percentile or mse (default)\n"
+            "  --no-bias-correction  skip correcting biases for weight rounding\n"
+            "  --layers MEDIA      print each layer's cosine similarity to the float model\n"
+            "  --layers-frame N    the frame of MEDIA to compare on (default 0)\n");
+}
+
+/* Frame `frame` of the media at path (image, directory or video). */
+static int load_frame(const char *path, long frame, struct dd_image *img, struct dd_err *err)
+{
+    struct dd_media_input *m;
+    if (dd_media_input_open(path, &m, err) != 0) return -1;
+    int idx = -1, rc;
+    while ((rc = dd_media_input_next(m, img, &idx, err)) == 1 && idx < frame) {
+    }
+    dd_media_input_close(m);
+    if (rc == 0) return dd_err_set(err, "%s has no frame %ld", path, frame);
+    return rc == 1 ? 0 : -1;
 }
 
 static int print_layers(struct dd_detector *det, const struct lg_graph *lg,
-                        const struct dd_pkg *pkg, const char *path)
+                        const struct dd_pkg *pkg, const char *path, long frame)
 {
     struct dd_err err = {{0}};
     struct dd_image img = {0};
     double *cos = calloc(pkg->n_tensors, sizeof(double));
     int status = 0;
-    if (!cos || dd_image_load(path, &img, &err) != 0 ||
+    if (!cos || load_frame(path, frame, &img, &err) != 0 ||
         dd_quality_layers(det, lg, pkg, &img, cos, &err) != 0) {
         status = dd_cmd_fail(1, "layers: %s", cos ? err.msg : "out of memory");
     } else {
         for (uint32_t i = 0; i < pkg->n_tensors; i++) {
             if (isnan(cos[i])) continue;
             const struct dd_isa_tensor *t = &pkg->tensors[i];
-            printf("{\"tensor\":%u,\"name\":\"%s\",\"shape\":[%u,%u,%u],\"scale\":%g,\"zero_"
-                   "point\":%d,"
-                   "\"cosine\":%.6f}\n",
+            printf("{\"tensor\":%u,\"name\":\"%s\",\"shape\":[%u,%u,%u],\"scale\":%g,"
+                   "\"zero_point\":%d,\"cosine\":%.6f}\n",
                    i, lg->ir->tensors[lg->t[i].ir].name, t->h, t->w, t->c, t->scale, t->zero_point,
                    cos[i]);
         }
@@ -57,11 +71,12 @@ int dd_cmd_compile(int argc, char **argv)
                                              {"estimator", required_argument, 0, 'e'},
                                              {"no-bias-correction", no_argument, 0, 'B'},
                                              {"layers", required_argument, 0, 'L'},
+                                             {"layers-frame", required_argument, 0, 'F'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *model = NULL, *calib = NULL, *outp = NULL, *layers = NULL;
     struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
-    long v;
+    long v, layers_frame = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -105,6 +120,9 @@ int dd_cmd_compile(int argc, char **argv)
         case 'L':
             layers = optarg;
             break;
+        case 'F':
+            if (dd_cmd_parse_int("--layers-frame", optarg, 0, 1L << 30, &layers_frame)) return 2;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -127,7 +145,7 @@ int dd_cmd_compile(int argc, char **argv)
         dd_pkg_write(pkg, outp, &err) != 0) {
         status = dd_cmd_fail(1, "%s", err.msg);
     } else {
-        if (layers) status = print_layers(det, lg, pkg, layers);
+        if (layers) status = print_layers(det, lg, pkg, layers, layers_frame);
         printf("{\"out\":\"%s\",\"family\":\"%s\",\"wbits\":%d,\"instructions\":%u,\"tensors\":%u,"
                "\"arena_bytes\":%u,\"blob_bytes\":%llu,\"meta\":%s}\n",
                outp, pkg->meta.family, o.wbits, pkg->n_insns, pkg->n_tensors, pkg->arena_size,

@@ -124,13 +124,7 @@ int dd_cmd_run(int argc, char **argv)
     while ((frames < 0 || done < frames) &&
            (rc = dd_media_input_next(media, &img, &index, &err)) == 1) {
         if (index < from) continue;
-        struct dd_isa_frame frame = {DD_FRAME_RGB24,
-                                     (uint32_t)img.width,
-                                     (uint32_t)img.height,
-                                     (uint32_t)img.stride,
-                                     0,
-                                     img.rgb,
-                                     NULL};
+        struct dd_isa_frame frame = dd_isa_frame_rgb(&img);
         if ((package ? dd_qdetector_detect(qdet, &frame, &opts, &dets, &err)
                      : dd_detector_detect(det, &img, &opts, &dets, &err)) != 0) {
             status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);

@@ -21,6 +21,8 @@ static void usage(FILE *f)
             "  run         detect objects in an image, image directory or video; one JSON line per "
             "frame\n"
             "  info        describe a model: family, input, outputs, ops, MACs (JSON)\n"
+            "  compile     quantize a model with calibration frames into a model package\n"
+            "  evaluate    AP50 of a package's detections against its float model's\n"
             "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
             "\n"
             "'detect COMMAND --help' shows a command's options. --version prints the version.\n");
@@ -81,6 +83,8 @@ int main(int argc, char **argv)
         status = dd_cmd_run(argc - 1, argv + 1);
     else if (strcmp(cmd, "info") == 0)
         status = dd_cmd_info(argc - 1, argv + 1);
+    else if (strcmp(cmd, "evaluate") == 0)
+        status = dd_cmd_evaluate(argc - 1, argv + 1);
     else if (strcmp(cmd, "compile") == 0)
         status = dd_cmd_compile(argc - 1, argv + 1);
     else if (strcmp(cmd, "preprocess") == 0)

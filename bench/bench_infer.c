@@ -1,0 +1,117 @@
+/* bench_infer: median milliseconds per inference of the float reference
+ * executor and of a package on an ISA executor, on one real frame.
+ * usage: bench_infer --model DIR --input MEDIA [--frame N] [--package FILE] [--runs R] */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "accel/golden.h"
+#include "accel/qdetector.h"
+#include "common/file.h"
+#include "pipeline/media_input.h"
+#include "pipeline/preprocess.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option o[] = {{"model", 1, 0, 'm'}, {"input", 1, 0, 'i'},
+                                      {"frame", 1, 0, 'f'}, {"package", 1, 0, 'p'},
+                                      {"runs", 1, 0, 'r'},  {"tensor-out", 1, 0, 't'},
+                                      {0, 0, 0, 0}};
+    const char *model = NULL, *input = NULL, *package = NULL, *tensor_out = NULL;
+    int frame = 0, runs = 20, c;
+    while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+        if (c == 'm')
+            model = optarg;
+        else if (c == 'i')
+            input = optarg;
+        else if (c == 'f')
+            frame = atoi(optarg);
+        else if (c == 'p')
+            package = optarg;
+        else if (c == 'r')
+            runs = atoi(optarg);
+        else if (c == 't')
+            tensor_out = optarg;
+        else
+            return 2;
+    }
+    if (!model || !input || runs < 1) {
+        fprintf(stderr,
+                "<3>usage: bench_infer --model DIR --input MEDIA [--frame N] [--package FILE] "
+                "[--runs R] [--tensor-out FILE]\n");
+        return 2;
+    }
+    struct dd_err err = {{0}};
+    struct dd_detector *det;
+    struct dd_media_input *m;
+    struct dd_image img = {0};
+    int idx = -1, rc;
+    if (dd_detector_open(model, &det, &err) || dd_media_input_open(input, &m, &err)) {
+        fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
+        return 1;
+    }
+    while ((rc = dd_media_input_next(m, &img, &idx, &err)) == 1 && idx < frame) {
+    }
+    if (rc != 1) {
+        fprintf(stderr, "<3>bench_infer: no frame %d\n", frame);
+        return 1;
+    }
+    struct dd_letterbox lb;
+    dd_preprocess_rgb_f32(&img, &det->family.input, dd_float_exec_input(det->exec), &lb, &err);
+    if (tensor_out) { /* the exact input, for peers measured on the same tensor */
+        const struct dd_input_spec *s = &det->family.input;
+        dd_file_write(tensor_out, dd_float_exec_input(det->exec),
+                      (size_t)s->width * s->height * 3 * sizeof(float), &err);
+    }
+    double *t = malloc((size_t)runs * sizeof(double));
+    for (int i = 0; i < runs; i++) {
+        double t0 = now_ms();
+        dd_float_exec_run(det->exec, &err);
+        t[i] = now_ms() - t0;
+    }
+    printf("{\"model\":\"%s\",\"macs\":%lld,\"runs\":%d,\"float_ms\":%.2f", det->family.name,
+           (long long)dd_graph_macs(det->graph), runs, median(t, runs));
+    if (package) {
+        struct dd_qdetector *q;
+        if (dd_qdetector_open(package, DD_BACKEND_GOLDEN, &q, &err)) {
+            fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
+            return 1;
+        }
+        struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+        int gr = runs < 5 ? runs : 5; /* the golden model is slow by design */
+        for (int i = 0; i < gr; i++) {
+            double t0 = now_ms();
+            dd_golden_run(q->pkg, q->arena, &f, &err);
+            t[i] = now_ms() - t0;
+        }
+        printf(",\"golden_ms\":%.2f,\"golden_runs\":%d", median(t, gr), gr);
+        dd_qdetector_close(q);
+    }
+    printf("}\n");
+    free(t);
+    dd_image_free(&img);
+    dd_media_input_close(m);
+    dd_detector_close(det);
+    return 0;
+}
