@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
 #include "postproc/nms.h"
 
@@ -33,6 +34,7 @@ void dd_qdetector_close(struct dd_qdetector *q)
     if (!q) return;
     for (int k = 0; k < DD_PKG_MAX_OUTPUTS; k++) free(q->outputs[k]);
     free(q->arena);
+    dd_cpu_free(q->cpu);
     dd_pkg_free(q->pkg);
     free(q);
 }
@@ -61,6 +63,10 @@ int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdete
     q->family.input.bgr = m->input_bgr; /* the package's word on normalisation */
     memcpy(q->family.input.mean, m->mean, sizeof(m->mean));
     memcpy(q->family.input.std, m->std, sizeof(m->std));
+    if (backend == DD_BACKEND_CPU && dd_cpu_prepare(q->pkg, &q->cpu, err) != 0) {
+        dd_qdetector_close(q);
+        return -1;
+    }
     q->arena = calloc(1, q->pkg->arena_size);
     for (int k = 0; k < m->n_outputs && q->arena; k++) {
         const struct dd_isa_tensor *t = &q->pkg->tensors[m->outputs[k].tensor];
@@ -87,7 +93,9 @@ void dd_qdetector_dequantize(const struct dd_pkg *p, const int8_t *arena, int te
 
 int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame, struct dd_err *err)
 {
-    if (dd_golden_run(q->pkg, q->arena, frame, err) != 0) return -1;
+    int rc = q->cpu ? dd_cpu_run(q->cpu, q->arena, frame, err)
+                    : dd_golden_run(q->pkg, q->arena, frame, err);
+    if (rc != 0) return -1;
     const struct dd_pkg_meta *m = &q->pkg->meta;
     for (int k = 0; k < m->n_outputs; k++)
         dd_qdetector_dequantize(q->pkg, q->arena, m->outputs[k].tensor, q->outputs[k]);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
 #include "accel/qdetector.h"
 #include "common/file.h"
@@ -106,6 +107,18 @@ int main(int argc, char **argv)
             t[i] = now_ms() - t0;
         }
         printf(",\"golden_ms\":%.2f,\"golden_runs\":%d", median(t, gr), gr);
+        dd_qdetector_close(q);
+        if (dd_qdetector_open(package, DD_BACKEND_CPU, &q, &err)) {
+            fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
+            return 1;
+        }
+        for (int i = 0; i < runs; i++) {
+            double t0 = now_ms();
+            dd_cpu_run(q->cpu, q->arena, &f, &err);
+            t[i] = now_ms() - t0;
+        }
+        printf(",\"cpu_ms\":%.2f,\"cpu_kernel\":\"%s\"", median(t, runs),
+               dd_cpu_kernel_name(q->cpu));
         dd_qdetector_close(q);
     }
     printf("}\n");

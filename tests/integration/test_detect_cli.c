@@ -180,6 +180,15 @@ Test(detect_cli, compiled_nanodet_on_the_golden_model_finds_the_six_people, .tim
         {"person", 0.74f, {312, 212, 347, 295}},
     };
     expect_boxes(f, tfjs, 3, 4.0f);
+    /* the CPU backend (the default for packages) prints exactly the same */
+    snprintf(args, sizeof(args), "--model %s --input %s --from 300 --frames 1", pkg,
+             tc_asset("media/vtest.avi"));
+    cJSON *g = run_detect(args, &lines);
+    char *a = cJSON_PrintUnformatted(f), *b = cJSON_PrintUnformatted(g);
+    cr_assert_str_eq(b, a, "cpu backend detections differ from the golden model's");
+    free(a);
+    free(b);
+    cJSON_Delete(g);
     cJSON_Delete(f);
     /* a package is not a float model, and a damaged package is refused */
     snprintf(args, sizeof(args), "run --model %s --input %s --backend float", pkg,

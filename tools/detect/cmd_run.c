@@ -22,7 +22,8 @@ static void usage(FILE *f)
         "  --iou I            NMS IoU threshold in [0,1] (default: the model's)\n"
         "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
         "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
-        "                     golden: the ISA's golden model (packages, default)\n");
+        "                     cpu: the optimized int8 CPU backend (packages, default);\n"
+        "                     golden: the ISA's golden model (packages; the specification)\n");
 }
 
 static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
@@ -81,8 +82,10 @@ int dd_cmd_run(int argc, char **argv)
             if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
             break;
         case 'b':
-            if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0)
-                return dd_cmd_fail(2, "--backend: '%s' is not available (float, golden)", optarg);
+            if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0 &&
+                strcmp(optarg, "cpu") != 0)
+                return dd_cmd_fail(2, "--backend: '%s' is not available (float, golden, cpu)",
+                                   optarg);
             backend = optarg;
             break;
         case 'h':
@@ -101,13 +104,15 @@ int dd_cmd_run(int argc, char **argv)
     struct dd_qdetector *qdet = NULL;
     struct dd_media_input *media = NULL;
     bool package = dd_qdetector_is_package(model);
-    if (!backend) backend = package ? "golden" : "float";
+    if (!backend) backend = package ? "cpu" : "float";
     if (package && strcmp(backend, "float") == 0)
         return dd_cmd_fail(2, "--backend float runs TF.js models; %s is a compiled package", model);
     if (!package && strcmp(backend, "float") != 0)
         return dd_cmd_fail(2, "--backend %s runs compiled packages (make one with detect compile)",
                            backend);
-    if (package ? dd_qdetector_open(model, DD_BACKEND_GOLDEN, &qdet, &err)
+    if (package ? dd_qdetector_open(
+                      model, strcmp(backend, "golden") == 0 ? DD_BACKEND_GOLDEN : DD_BACKEND_CPU,
+                      &qdet, &err)
                 : dd_detector_open(model, &det, &err))
         return dd_cmd_fail(1, "%s", err.msg);
     const struct dd_family_info *fi = package ? &qdet->family : &det->family;

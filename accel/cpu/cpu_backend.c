@@ -1,0 +1,300 @@
+#include "accel/cpu/cpu_backend.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/cpu/qs8_gemm.h"
+#include "accel/golden.h"
+
+#define THREADS 2
+
+struct cpu_conv {
+    int8_t *w;     /* dense: packed [oc/16][k4][16][4]; depthwise: [tap][c] (owned) */
+    int32_t *wsum; /* dense: per output channel, sum of weights (owned) */
+    size_t k, k4;  /* dense: kh * kw * ic, and in groups of 4 */
+};
+
+struct scratch {
+    uint8_t *rows[DD_QS8_GEMM_MR]; /* im2col rows, biased by +128 */
+    int32_t *acc;                  /* [MR][max channels] */
+    int8_t *vals;                  /* max channels */
+};
+
+struct dd_cpu_prog {
+    const struct dd_pkg *pkg;
+    struct cpu_conv *conv; /* per instruction (CONV only) */
+    struct scratch scratch[THREADS];
+    dd_qs8_gemm_fn gemm;
+    const char *kernel;
+};
+
+static int8_t weight_at(const uint8_t *row, size_t k, int wbits)
+{
+    if (wbits == 8) return (int8_t)row[k];
+    int v = (k & 1) ? row[k / 2] >> 4 : row[k / 2] & 0x0f;
+    return (int8_t)(v >= 8 ? v - 16 : v);
+}
+
+static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, struct cpu_conv *cv)
+{
+    const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    bool dw = in->flags & DD_ISA_F_DEPTHWISE;
+    size_t taps = (size_t)in->kh * in->kw, per = taps * (dw ? 1 : x->c);
+    size_t row_bytes = in->wbits == 4 ? (per + 1) / 2 : per;
+    const uint8_t *src = p->blob + in->weights;
+    cv->k = per;
+    if (dw) {
+        if (!(cv->w = malloc((size_t)y->c * per))) return -1;
+        for (size_t c = 0; c < y->c; c++)
+            for (size_t k = 0; k < per; k++)
+                cv->w[k * y->c + c] = weight_at(src + c * row_bytes, k, in->wbits);
+        return 0;
+    }
+    size_t ocb = ((size_t)y->c + 15) / 16;
+    cv->k4 = (per + 3) / 4;
+    cv->w = calloc(ocb * cv->k4 * 64, 1);
+    cv->wsum = calloc((size_t)y->c, sizeof(int32_t));
+    if (!cv->w || !cv->wsum) return -1;
+    for (size_t oc = 0; oc < y->c; oc++)
+        for (size_t k = 0; k < per; k++) {
+            int8_t v = weight_at(src + oc * row_bytes, k, in->wbits);
+            cv->w[((oc / 16) * cv->k4 + k / 4) * 64 + (oc % 16) * 4 + k % 4] = v;
+            cv->wsum[oc] += v;
+        }
+    return 0;
+}
+
+int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err)
+{
+    *out = NULL;
+    struct dd_cpu_prog *cp = calloc(1, sizeof(*cp));
+    if (!cp) return dd_err_set(err, "out of memory");
+    cp->pkg = p;
+    cp->gemm = dd_qs8_gemm_best(&cp->kernel);
+    cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
+    size_t max_k4 = 1, max_c = 1;
+    for (uint32_t t = 0; t < p->n_tensors; t++)
+        max_c = p->tensors[t].c > max_c ? p->tensors[t].c : max_c;
+    if (!cp->conv) goto oom;
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        if (p->insns[i].opcode != DD_ISA_CONV) continue;
+        if (prepare_conv(p, &p->insns[i], &cp->conv[i]) != 0) goto oom;
+        max_k4 = cp->conv[i].k4 > max_k4 ? cp->conv[i].k4 : max_k4;
+    }
+    for (int t = 0; t < THREADS; t++) {
+        struct scratch *s = &cp->scratch[t];
+        for (int r = 0; r < DD_QS8_GEMM_MR; r++)
+            if (!(s->rows[r] = malloc(max_k4 * 4))) goto oom;
+        s->acc = malloc((max_c + 16) * DD_QS8_GEMM_MR * sizeof(int32_t));
+        s->vals = malloc(max_c);
+        if (!s->acc || !s->vals) goto oom;
+    }
+    *out = cp;
+    return 0;
+oom:
+    dd_cpu_free(cp);
+    return dd_err_set(err, "out of memory");
+}
+
+void dd_cpu_free(struct dd_cpu_prog *cp)
+{
+    if (!cp) return;
+    for (uint32_t i = 0; cp->conv && i < cp->pkg->n_insns; i++) {
+        free(cp->conv[i].w);
+        free(cp->conv[i].wsum);
+    }
+    free(cp->conv);
+    for (int t = 0; t < THREADS; t++) {
+        for (int r = 0; r < DD_QS8_GEMM_MR; r++) free(cp->scratch[t].rows[r]);
+        free(cp->scratch[t].acc);
+        free(cp->scratch[t].vals);
+    }
+    free(cp);
+}
+
+const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp)
+{
+    return cp->kernel;
+}
+
+static inline const int8_t *pixel(const int8_t *arena, const struct dd_isa_tensor *t, int y, int x)
+{
+    return arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+}
+
+/* One biased im2col row for conv position (cy, cx): padding reads the zero point. */
+static void im2col(const struct dd_isa_insn *in, const struct dd_isa_tensor *x, const int8_t *arena,
+                   int cy, int cx, size_t k4, uint8_t *row)
+{
+    size_t ic = x->c;
+    uint8_t *dst = row;
+    for (int ky = 0; ky < in->kh; ky++)
+        for (int kx = 0; kx < in->kw; kx++, dst += ic) {
+            int iy = cy * in->stride_h - in->pad_top + ky,
+                ix = cx * in->stride_w - in->pad_left + kx;
+            if (iy < 0 || ix < 0 || iy >= x->h || ix >= x->w) {
+                memset(dst, (uint8_t)(x->zero_point ^ 0x80), ic);
+            } else {
+                const int8_t *s = pixel(arena, x, iy, ix);
+                for (size_t c = 0; c < ic; c++) dst[c] = (uint8_t)(s[c] ^ 0x80);
+            }
+        }
+    memset(dst, 0x80, k4 * 4 - (size_t)(dst - row)); /* tail: weights there are zero */
+}
+
+/* Accumulators for up to MR conv positions: acc[r * stride + oc] = bias + sum. */
+static void dense_acc(const struct dd_cpu_prog *cp, struct scratch *s, const struct dd_isa_insn *in,
+                      const struct cpu_conv *cv, const int8_t *arena, const int *cy, const int *cx,
+                      int n, size_t stride)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    const int32_t *bias = (const int32_t *)(p->blob + in->bias);
+    const uint8_t *rows[DD_QS8_GEMM_MR];
+    for (int r = 0; r < DD_QS8_GEMM_MR; r++) {
+        if (r < n) im2col(in, x, arena, cy[r], cx[r], cv->k4, s->rows[r]);
+        rows[r] = s->rows[r < n ? r : n - 1];
+    }
+    int32_t out[DD_QS8_GEMM_MR][DD_QS8_GEMM_NR];
+    for (int ob = 0; ob * 16 < y->c; ob++) {
+        cp->gemm(rows, cv->w + (size_t)ob * cv->k4 * 64, cv->k4, out);
+        for (int r = 0; r < n; r++)
+            for (int j = 0; j < 16 && ob * 16 + j < y->c; j++) {
+                int oc = ob * 16 + j;
+                s->acc[r * stride + oc] = bias[oc] + out[r][j] - 128 * cv->wsum[oc];
+            }
+    }
+}
+
+static void depthwise_acc(const struct dd_pkg *p, int32_t *acc, const struct dd_isa_insn *in,
+                          const struct cpu_conv *cv, const int8_t *arena, int cy, int cx)
+{
+    const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    const int32_t *bias = (const int32_t *)(p->blob + in->bias);
+    int C = y->c;
+    for (int c = 0; c < C; c++) acc[c] = bias[c];
+    for (int ky = 0, t = 0; ky < in->kh; ky++)
+        for (int kx = 0; kx < in->kw; kx++, t++) {
+            int iy = cy * in->stride_h - in->pad_top + ky,
+                ix = cx * in->stride_w - in->pad_left + kx;
+            const int8_t *wt = cv->w + (size_t)t * C;
+            if (iy < 0 || ix < 0 || iy >= x->h || ix >= x->w) {
+                for (int c = 0; c < C; c++) acc[c] += x->zero_point * wt[c];
+            } else {
+                const int8_t *xp = pixel(arena, x, iy, ix);
+                for (int c = 0; c < C; c++) acc[c] += (int32_t)xp[c] * wt[c];
+            }
+        }
+}
+
+/* requant + activation clamp of one position's accumulators, max-combined into vals. */
+static void epilogue(const struct dd_pkg *p, const struct dd_isa_insn *in, const int32_t *acc,
+                     int8_t *vals, bool first)
+{
+    const struct dd_isa_tensor *y = &p->tensors[in->out];
+    const int32_t *q = (const int32_t *)(p->blob + in->quant);
+    bool leaky = in->flags & DD_ISA_F_LEAKY;
+    for (int c = 0; c < y->c; c++) {
+        int32_t a = acc[c];
+        int32_t m = leaky && a < 0 ? q[3 * c + 1] : q[3 * c];
+        int32_t v = dd_isa_clamp(dd_isa_requant(a, m, q[3 * c + 2]) + y->zero_point, in->clamp_min,
+                                 in->clamp_max);
+        if (first || v > vals[c]) vals[c] = (int8_t)v;
+    }
+}
+
+struct conv_job {
+    struct dd_cpu_prog *cp;
+    uint32_t insn;
+    int8_t *arena;
+    int row0, row1;
+    struct scratch *s;
+};
+
+static void conv_rows(const struct conv_job *j)
+{
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    const struct cpu_conv *cv = &j->cp->conv[j->insn];
+    const struct dd_isa_tensor *y = &p->tensors[in->out];
+    struct scratch *s = j->s;
+    bool dw = in->flags & DD_ISA_F_DEPTHWISE, pool = in->flags & DD_ISA_F_POOL2X2;
+    size_t stride = (size_t)y->c + 16;
+    for (int oy = j->row0; oy < j->row1; oy++) {
+        if (pool) { /* one output pixel = the 4 positions of its 2x2 block */
+            for (int ox = 0; ox < y->w; ox++) {
+                int cy[4] = {2 * oy, 2 * oy, 2 * oy + 1, 2 * oy + 1};
+                int cx[4] = {2 * ox, 2 * ox + 1, 2 * ox, 2 * ox + 1};
+                for (int r = 0; r < 4; r++) {
+                    if (dw)
+                        depthwise_acc(p, s->acc, in, cv, j->arena, cy[r], cx[r]);
+                    else if (r == 0)
+                        dense_acc(j->cp, s, in, cv, j->arena, cy, cx, 4, stride);
+                    epilogue(p, in, dw ? s->acc : s->acc + r * stride, s->vals, r == 0);
+                }
+                memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox) * y->pitch, s->vals, y->c);
+            }
+            continue;
+        }
+        for (int ox = 0; ox < y->w; ox += DD_QS8_GEMM_MR) {
+            int n = y->w - ox < DD_QS8_GEMM_MR ? y->w - ox : DD_QS8_GEMM_MR;
+            int cy[4] = {oy, oy, oy, oy}, cx[4] = {ox, ox + 1, ox + 2, ox + 3};
+            if (!dw) dense_acc(j->cp, s, in, cv, j->arena, cy, cx, n, stride);
+            for (int r = 0; r < n; r++) {
+                if (dw) depthwise_acc(p, s->acc, in, cv, j->arena, oy, ox + r);
+                epilogue(p, in, dw ? s->acc : s->acc + r * stride, s->vals, true);
+                memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox + r) * y->pitch, s->vals,
+                       y->c);
+            }
+        }
+    }
+}
+
+static void *conv_thread(void *arg)
+{
+    conv_rows(arg);
+    return NULL;
+}
+
+/* Output rows split across the threads; the calling thread takes the first part. */
+static void conv(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+{
+    int h = cp->pkg->tensors[cp->pkg->insns[i].out].h;
+    struct conv_job jobs[THREADS];
+    pthread_t tid[THREADS];
+    bool started[THREADS] = {false};
+    for (int t = 0; t < THREADS; t++)
+        jobs[t] = (struct conv_job){
+            cp, i, arena, h * t / THREADS, h * (t + 1) / THREADS, &cp->scratch[t]};
+    for (int t = 1; t < THREADS; t++)
+        started[t] = jobs[t].row0 < jobs[t].row1 &&
+                     pthread_create(&tid[t], NULL, conv_thread, &jobs[t]) == 0;
+    conv_rows(&jobs[0]);
+    for (int t = 1; t < THREADS; t++) {
+        if (started[t])
+            pthread_join(tid[t], NULL);
+        else
+            conv_rows(&jobs[t]); /* no thread: do it here */
+    }
+}
+
+void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
+{
+    if (cp->pkg->insns[i].opcode == DD_ISA_CONV)
+        conv(cp, i, arena);
+    else
+        dd_golden_insn(cp->pkg, i, arena, f);
+}
+
+int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame *f,
+               struct dd_err *err)
+{
+    const struct dd_pkg *p = cp->pkg;
+    for (uint32_t i = 0; i < p->n_insns; i++)
+        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(f, err) != 0)
+            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    for (uint32_t i = 0; i < p->n_insns; i++) dd_cpu_insn(cp, i, arena, f);
+    return 0;
+}

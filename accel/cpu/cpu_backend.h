@@ -1,0 +1,26 @@
+/* The CPU backend: runs a package's program bit-exactly like the golden model,
+ * faster. CONV (dense and depthwise) has its own kernels built on the qs8
+ * microkernels with runtime ISA dispatch; the other instructions use the
+ * golden model's code (their cost is small next to convolution).
+ *
+ * Ownership: a prepared program borrows the package (which must outlive it)
+ * and owns unpacked weights and scratch; one prepared program runs one
+ * inference at a time. */
+#ifndef DD_ACCEL_CPU_BACKEND_H
+#define DD_ACCEL_CPU_BACKEND_H
+
+#include "accel/package.h"
+
+struct dd_cpu_prog;
+
+int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err);
+void dd_cpu_free(struct dd_cpu_prog *cp);
+
+/* Which dot-product kernel the convolutions use ("avx512vnni", "avx2", "scalar"). */
+const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp);
+
+void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f);
+int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame *f,
+               struct dd_err *err);
+
+#endif
