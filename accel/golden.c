@@ -105,7 +105,7 @@ static void add(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *ar
             for (int c = 0; c < o->c; c++) {
                 int64_t acc = (int64_t)(at(arena, a, y, x)[c] - a->zero_point) * in->m0;
                 if (b && c < b->c) acc += (int64_t)(at(arena, b, y, x)[c] - b->zero_point) * in->m1;
-                int32_t v = (int32_t)((acc + half) >> in->shift) + o->zero_point;
+                int64_t v = ((acc + half) >> in->shift) + o->zero_point; /* int64: never wraps */
                 at(arena, o, y, x)[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
             }
 }

@@ -6,17 +6,18 @@
 
 #include "accel/package.h"
 
-/* The ISA's requantization rule: (acc * m + 2^(30+s)) >> (31+s), int64. */
-static inline int32_t dd_isa_requant(int32_t acc, int32_t m, int32_t s)
+/* The ISA's requantization rule: (acc * m + 2^(30+s)) >> (31+s), in int64
+ * (no truncation: callers add the zero point and clamp in int64). */
+static inline int64_t dd_isa_requant(int32_t acc, int32_t m, int32_t s)
 {
     int n = 31 + s;
     int64_t p = (int64_t)acc * m + ((int64_t)1 << (n - 1));
-    return (int32_t)(p >> n);
+    return p >> n;
 }
 
-static inline int32_t dd_isa_clamp(int32_t v, int32_t lo, int32_t hi)
+static inline int32_t dd_isa_clamp(int64_t v, int32_t lo, int32_t hi)
 {
-    return v < lo ? lo : (v > hi ? hi : v);
+    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
 /* Checks that a frame can feed an INPUT instruction. */

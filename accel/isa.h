@@ -13,9 +13,9 @@
  *
  * Requantization (the one rounding rule of the ISA):
  *   requant(acc, m, s) = (acc * m + 2^(30+s)) >> (31+s)   (int64, arithmetic shift)
- * with m in [2^30, 2^31) and s in [-30, 31]: multiplier m * 2^-(31+s), rounded
- * half up. The result is offset by the output zero point and clamped to
- * [clamp_min, clamp_max] (ReLU and ReLU6 are clamps). */
+ * with m in [2^30, 2^31) and s in [-30, 31]: multiplier m * 2^-(31+s), rounded * half up. The int64
+ * result is offset by the output zero point and clamped to [clamp_min, clamp_max] (ReLU and ReLU6
+ * are clamps), still in int64. */
 #ifndef DD_ACCEL_ISA_H
 #define DD_ACCEL_ISA_H
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "accel/cpu/qs8_gemm.h"
+#include "accel/cpu/qs8_requant.h"
 #include "accel/golden.h"
 
 #define THREADS 2
@@ -13,7 +14,9 @@
 struct cpu_conv {
     int8_t *w;     /* dense: packed [oc/16][k4][16][4]; depthwise: [tap][c] (owned) */
     int32_t *wsum; /* dense: per output channel, sum of weights (owned) */
-    size_t k, k4;  /* dense: kh * kw * ic, and in groups of 4 */
+    int32_t *rq;   /* m[c], m_neg[c], s[c] deinterleaved, 3 * channels (owned) */
+    struct dd_qs8_requant_params params;
+    size_t k, k4; /* dense: kh * kw * ic, and in groups of 4 */
 };
 
 struct scratch {
@@ -27,6 +30,7 @@ struct dd_cpu_prog {
     struct cpu_conv *conv; /* per instruction (CONV only) */
     struct scratch scratch[THREADS];
     dd_qs8_gemm_fn gemm;
+    dd_qs8_requant_fn requant;
     const char *kernel;
 };
 
@@ -44,7 +48,18 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
     size_t taps = (size_t)in->kh * in->kw, per = taps * (dw ? 1 : x->c);
     size_t row_bytes = in->wbits == 4 ? (per + 1) / 2 : per;
     const uint8_t *src = p->blob + in->weights;
+    const int32_t *q = (const int32_t *)(p->blob + in->quant);
     cv->k = per;
+    if (!(cv->rq = malloc(3 * (size_t)y->c * sizeof(int32_t)))) return -1;
+    for (size_t c = 0; c < y->c; c++)
+        cv->rq[c] = q[3 * c], cv->rq[y->c + c] = q[3 * c + 1], cv->rq[2 * y->c + c] = q[3 * c + 2];
+    cv->params = (struct dd_qs8_requant_params){cv->rq,
+                                                cv->rq + y->c,
+                                                cv->rq + 2 * y->c,
+                                                y->zero_point,
+                                                in->clamp_min,
+                                                in->clamp_max,
+                                                (in->flags & DD_ISA_F_LEAKY) != 0};
     if (dw) {
         if (!(cv->w = malloc((size_t)y->c * per))) return -1;
         for (size_t c = 0; c < y->c; c++)
@@ -73,6 +88,7 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
     if (!cp) return dd_err_set(err, "out of memory");
     cp->pkg = p;
     cp->gemm = dd_qs8_gemm_best(&cp->kernel);
+    cp->requant = dd_qs8_requant_best();
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
     size_t max_k4 = 1, max_c = 1;
     for (uint32_t t = 0; t < p->n_tensors; t++)
@@ -104,6 +120,7 @@ void dd_cpu_free(struct dd_cpu_prog *cp)
     for (uint32_t i = 0; cp->conv && i < cp->pkg->n_insns; i++) {
         free(cp->conv[i].w);
         free(cp->conv[i].wsum);
+        free(cp->conv[i].rq);
     }
     free(cp->conv);
     for (int t = 0; t < THREADS; t++) {
@@ -189,22 +206,6 @@ static void depthwise_acc(const struct dd_pkg *p, int32_t *acc, const struct dd_
         }
 }
 
-/* requant + activation clamp of one position's accumulators, max-combined into vals. */
-static void epilogue(const struct dd_pkg *p, const struct dd_isa_insn *in, const int32_t *acc,
-                     int8_t *vals, bool first)
-{
-    const struct dd_isa_tensor *y = &p->tensors[in->out];
-    const int32_t *q = (const int32_t *)(p->blob + in->quant);
-    bool leaky = in->flags & DD_ISA_F_LEAKY;
-    for (int c = 0; c < y->c; c++) {
-        int32_t a = acc[c];
-        int32_t m = leaky && a < 0 ? q[3 * c + 1] : q[3 * c];
-        int32_t v = dd_isa_clamp(dd_isa_requant(a, m, q[3 * c + 2]) + y->zero_point, in->clamp_min,
-                                 in->clamp_max);
-        if (first || v > vals[c]) vals[c] = (int8_t)v;
-    }
-}
-
 struct conv_job {
     struct dd_cpu_prog *cp;
     uint32_t insn;
@@ -232,7 +233,8 @@ static void conv_rows(const struct conv_job *j)
                         depthwise_acc(p, s->acc, in, cv, j->arena, cy[r], cx[r]);
                     else if (r == 0)
                         dense_acc(j->cp, s, in, cv, j->arena, cy, cx, 4, stride);
-                    epilogue(p, in, dw ? s->acc : s->acc + r * stride, s->vals, r == 0);
+                    j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params,
+                                   r > 0, s->vals);
                 }
                 memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox) * y->pitch, s->vals, y->c);
             }
@@ -244,7 +246,8 @@ static void conv_rows(const struct conv_job *j)
             if (!dw) dense_acc(j->cp, s, in, cv, j->arena, cy, cx, n, stride);
             for (int r = 0; r < n; r++) {
                 if (dw) depthwise_acc(p, s->acc, in, cv, j->arena, oy, ox + r);
-                epilogue(p, in, dw ? s->acc : s->acc + r * stride, s->vals, true);
+                j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params, 0,
+                               s->vals);
                 memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox + r) * y->pitch, s->vals,
                        y->c);
             }
@@ -280,12 +283,66 @@ static void conv(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
     }
 }
 
+/* POOL with channel-contiguous loops; same arithmetic as the golden model. */
+static void pool(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    bool avg = in->flags & DD_ISA_F_AVG;
+    int C = y->c;
+    int32_t *sum = cp->scratch[0].acc;
+    int8_t *vals = cp->scratch[0].vals;
+    for (int oy = 0; oy < y->h; oy++)
+        for (int ox = 0; ox < y->w; ox++) {
+            int n = 0;
+            for (int ky = 0; ky < in->kh; ky++) {
+                int iy = oy * in->stride_h - in->pad_top + ky;
+                if (iy < 0 || iy >= x->h) continue;
+                for (int kx = 0; kx < in->kw; kx++) {
+                    int ix = ox * in->stride_w - in->pad_left + kx;
+                    if (ix < 0 || ix >= x->w) continue;
+                    const int8_t *src = pixel(arena, x, iy, ix);
+                    if (avg) {
+                        for (int c = 0; c < C; c++) sum[c] = (n ? sum[c] : 0) + src[c];
+                    } else {
+                        for (int c = 0; c < C; c++)
+                            vals[c] = n && vals[c] > src[c] ? vals[c] : src[c];
+                    }
+                    n++;
+                }
+            }
+            if (avg) {
+                int32_t den = 2 * n;
+                bool pow2 = (den & (den - 1)) == 0;
+                int sh = __builtin_ctz((unsigned)den);
+                for (int c = 0; c < C; c++) {
+                    int32_t num =
+                        2 * sum[c] + n; /* floor(num / den): the average rounded half up */
+                    int32_t v =
+                        pow2 ? num >> sh : (num >= 0 ? num / den : -((-num + den - 1) / den));
+                    vals[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
+                }
+            } else {
+                for (int c = 0; c < C; c++)
+                    vals[c] = (int8_t)dd_isa_clamp(vals[c], in->clamp_min, in->clamp_max);
+            }
+            memcpy(arena + y->offset + ((size_t)oy * y->w + ox) * y->pitch, vals, (size_t)C);
+        }
+}
+
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
 {
-    if (cp->pkg->insns[i].opcode == DD_ISA_CONV)
+    switch (cp->pkg->insns[i].opcode) {
+    case DD_ISA_CONV:
         conv(cp, i, arena);
-    else
+        break;
+    case DD_ISA_POOL:
+        pool(cp, i, arena);
+        break;
+    default:
         dd_golden_insn(cp->pkg, i, arena, f);
+    }
 }
 
 int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame *f,

@@ -90,6 +90,52 @@ static void random_conv(int it)
     free(blob);
 }
 
+static void random_pool(int it)
+{
+    struct dd_isa_tensor t[2];
+    struct dd_isa_insn in;
+    memset(&in, 0, sizeof(in));
+    int c = 1 + (int)rnd(40), k = 1 + (int)rnd(4), st = 1 + (int)rnd(3);
+    int h = k + (int)rnd(10), w = k + (int)rnd(10);
+    in.opcode = DD_ISA_POOL, in.flags = rnd(2) ? DD_ISA_F_AVG : 0;
+    in.kh = in.kw = (uint8_t)k, in.stride_h = in.stride_w = (uint8_t)st;
+    in.pad_top = (uint8_t)rnd((uint32_t)k), in.pad_left = (uint8_t)rnd((uint32_t)k);
+    in.pad_bottom = (uint8_t)rnd((uint32_t)k), in.pad_right = (uint8_t)rnd((uint32_t)k);
+    int oh = (h + in.pad_top + in.pad_bottom - k) / st + 1,
+        ow = (w + in.pad_left + in.pad_right - k) / st + 1;
+    int zp = (int)rnd(256) - 128;
+    t[0] =
+        (struct dd_isa_tensor){0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)c, zp, 0.1f, 0};
+    uint32_t out_off = (uint32_t)(h * w * c);
+    t[1] = (struct dd_isa_tensor){out_off,     (uint16_t)oh, (uint16_t)ow, (uint16_t)c,
+                                  (uint16_t)c, zp,           0.1f,         0};
+    in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
+    in.clamp_min = (int32_t)rnd(40) - 128, in.clamp_max = 127 - (int32_t)rnd(40);
+    uint8_t blob[64] = {0};
+    struct dd_pkg p = {0};
+    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
+    p.arena_size = out_off + (uint32_t)(oh * ow * c);
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "iteration %d: %s", it, err.msg);
+    int8_t *a = malloc(p.arena_size), *b = malloc(p.arena_size);
+    for (uint32_t i = 0; i < p.arena_size; i++) a[i] = (int8_t)rnd(256);
+    memcpy(b, a, p.arena_size);
+    struct dd_cpu_prog *cp;
+    cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
+    dd_golden_insn(&p, 0, a, NULL);
+    dd_cpu_insn(cp, 0, b, NULL);
+    cr_assert_eq(memcmp(a, b, p.arena_size), 0, "iteration %d: %s pool k%d s%d differs from golden",
+                 it, (in.flags & DD_ISA_F_AVG) ? "avg" : "max", k, st);
+    dd_cpu_free(cp);
+    free(a);
+    free(b);
+}
+
+Test(cpu_backend, random_pools_match_golden, .timeout = 120)
+{
+    for (int it = 0; it < 300; it++) random_pool(it);
+}
+
 Test(cpu_backend, random_convolutions_match_golden, .timeout = 300)
 {
     for (int it = 0; it < 400; it++) random_conv(it);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "accel/cpu/qs8_gemm.h"
+#include "accel/cpu/qs8_requant.h"
 
 static uint64_t s = 99;
 static uint8_t rnd8(void)
@@ -64,3 +65,30 @@ Test(qs8_gemm, avx512vnni_matches_scalar)
     compare(dd_qs8_gemm_4x16c4_avx512vnni, "avx512vnni");
 }
 #endif
+
+Test(qs8_requant, best_variant_matches_scalar)
+{
+    enum { N = 203 };
+    static int32_t acc[N], m[N], mn[N], sh[N];
+    dd_qs8_requant_fn fn = dd_qs8_requant_best();
+    for (int round = 0; round < 200; round++) {
+        for (int c = 0; c < N; c++) {
+            uint32_t r =
+                (uint32_t)rnd8() << 24 | (uint32_t)rnd8() << 16 | (uint32_t)rnd8() << 8 | rnd8();
+            acc[c] = (int32_t)r >> (rnd8() % 24); /* all magnitudes, both signs */
+            m[c] = (int32_t)(0x40000000u + ((uint32_t)rnd8() << 20));
+            mn[c] = (int32_t)((uint32_t)rnd8() << 22) - (1 << 29);
+            sh[c] = (int32_t)(rnd8() % 62) - 30; /* the ISA's whole shift range */
+        }
+        acc[0] = INT32_MIN, acc[1] = INT32_MAX, sh[0] = -30, sh[1] = 31;
+        struct dd_qs8_requant_params p = {
+            m,        mn, sh, (int32_t)(rnd8() % 256) - 128, -128 + rnd8() % 20, 127 - rnd8() % 20,
+            round & 1};
+        int8_t want[N], got[N];
+        for (int c = 0; c < N; c++) want[c] = got[c] = (int8_t)rnd8();
+        int combine = (round >> 1) & 1;
+        dd_qs8_requant_scalar(acc, N, &p, combine, want);
+        fn(acc, N, &p, combine, got);
+        cr_assert_eq(memcmp(got, want, N), 0, "round %d differs from scalar", round);
+    }
+}
