@@ -25,6 +25,10 @@ void dd_qs8_gemm_4x16c4_scalar(const uint8_t *const a[4], const int8_t *w, size_
 void dd_qs8_gemm_4x16c4_avx512vnni(const uint8_t *const a[4], const int8_t *w, size_t k4,
                                    int32_t out[4][16]);
 #endif
+#if defined(__aarch64__)
+void dd_qs8_gemm_4x16c4_neon(const uint8_t *const a[4], const int8_t *w, size_t k4,
+                             int32_t out[4][16]);
+#endif
 
 /* The fastest variant this CPU runs and its name; DETECTD_CPU_KERNEL=scalar forces the scalar one.
  */

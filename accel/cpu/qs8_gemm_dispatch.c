@@ -1,5 +1,6 @@
-/* x86-64 variants, compiled with per-function target attributes and chosen
- * at run time, so the binary still runs on CPUs without them. */
+/* The run-time choice among the qs8-gemm variants for this CPU, and the x86-64
+ * variants (compiled with per-function target attributes, so the binary still
+ * runs on CPUs without them). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,11 @@ dd_qs8_gemm_fn dd_qs8_gemm_best(const char **name)
     if ((!force || strcmp(force, "scalar") != 0) && __builtin_cpu_supports("avx512vnni")) {
         if (name) *name = "qs8-gemm-4x16c4-avx512vnni";
         return dd_qs8_gemm_4x16c4_avx512vnni;
+    }
+#elif defined(__aarch64__)
+    if (!force || strcmp(force, "scalar") != 0) {
+        if (name) *name = "qs8-gemm-4x16c4-neon";
+        return dd_qs8_gemm_4x16c4_neon;
     }
 #endif
     (void)force;
