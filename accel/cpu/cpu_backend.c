@@ -331,6 +331,59 @@ static void pool(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
         }
 }
 
+/* ADD with channel-contiguous loops; same int64 arithmetic as the golden model. */
+static void add(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    const struct dd_isa_tensor *b = in->in1 != DD_ISA_NO_TENSOR ? &p->tensors[in->in1] : NULL;
+    int64_t half = (int64_t)1 << (in->shift - 1);
+    int C = y->c, CB = b ? b->c : 0;
+    for (int yy = 0; yy < y->h; yy++)
+        for (int x = 0; x < y->w; x++) {
+            const int8_t *pa = pixel(arena, a, yy, x), *pb = b ? pixel(arena, b, yy, x) : NULL;
+            int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
+            for (int c = 0; c < C; c++) {
+                int64_t acc = (int64_t)(pa[c] - a->zero_point) * in->m0;
+                if (c < CB) acc += (int64_t)(pb[c] - b->zero_point) * in->m1;
+                dst[c] = (int8_t)dd_isa_clamp(((acc + half) >> in->shift) + y->zero_point,
+                                              in->clamp_min, in->clamp_max);
+            }
+        }
+}
+
+/* UPSAMPLE 2x, channel-contiguous; the golden model's taps and rounding. */
+static void upsample(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    bool bil = in->flags & DD_ISA_F_BILINEAR;
+    int C = y->c;
+    int32_t z = a->zero_point;
+    for (int yy = 0; yy < y->h; yy++)
+        for (int x = 0; x < y->w; x++) {
+            int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
+            int y0 = yy / 2, x0 = x / 2;
+            const int8_t *p00 = pixel(arena, a, y0, x0);
+            if (!bil) {
+                for (int c = 0; c < C; c++)
+                    dst[c] = (int8_t)dd_isa_clamp(p00[c], in->clamp_min, in->clamp_max);
+                continue;
+            }
+            int y1 = (yy & 1) ? y0 + 1 : y0 - 1, x1 = (x & 1) ? x0 + 1 : x0 - 1;
+            y1 = y1 < 0 ? 0 : (y1 > a->h - 1 ? a->h - 1 : y1);
+            x1 = x1 < 0 ? 0 : (x1 > a->w - 1 ? a->w - 1 : x1);
+            const int8_t *p01 = pixel(arena, a, y0, x1), *p10 = pixel(arena, a, y1, x0),
+                         *p11 = pixel(arena, a, y1, x1);
+            for (int c = 0; c < C; c++) {
+                int32_t s = 9 * (p00[c] - z) + 3 * (p01[c] - z) + 3 * (p10[c] - z) + (p11[c] - z);
+                dst[c] = (int8_t)dd_isa_clamp(((s + 8) >> 4) + z, in->clamp_min, in->clamp_max);
+            }
+        }
+}
+
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
 {
     switch (cp->pkg->insns[i].opcode) {
@@ -339,6 +392,12 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
         break;
     case DD_ISA_POOL:
         pool(cp, i, arena);
+        break;
+    case DD_ISA_ADD:
+        add(cp, i, arena);
+        break;
+    case DD_ISA_UPSAMPLE:
+        upsample(cp, i, arena);
         break;
     default:
         dd_golden_insn(cp->pkg, i, arena, f);

@@ -131,6 +131,59 @@ static void random_pool(int it)
     free(b);
 }
 
+/* ADD (with and without a narrower second operand) and UPSAMPLE (nearest, bilinear). */
+static void random_elementwise(int it)
+{
+    struct dd_isa_tensor t[3];
+    struct dd_isa_insn in;
+    memset(&in, 0, sizeof(in));
+    int c = 1 + (int)rnd(40), h = 1 + (int)rnd(9), w = 1 + (int)rnd(9);
+    bool up = rnd(2);
+    int oh = up ? 2 * h : h, ow = up ? 2 * w : w, cb = 1 + (int)rnd((uint32_t)c);
+    int za = (int)rnd(256) - 128;
+    t[0] =
+        (struct dd_isa_tensor){0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)c, za, 0.1f, 0};
+    uint32_t ob = (uint32_t)(h * w * c), oo = ob + (uint32_t)(h * w * cb);
+    t[1] = (struct dd_isa_tensor){ob,           (uint16_t)h,         (uint16_t)w, (uint16_t)cb,
+                                  (uint16_t)cb, (int)rnd(256) - 128, 0.1f,        0};
+    t[2] = (struct dd_isa_tensor){oo,           (uint16_t)oh,
+                                  (uint16_t)ow, (uint16_t)c,
+                                  (uint16_t)c,  up ? za : (int)rnd(256) - 128,
+                                  0.1f,         0};
+    in.in0 = 0, in.out = 2, in.in1 = DD_ISA_NO_TENSOR;
+    in.clamp_min = (int32_t)rnd(40) - 128, in.clamp_max = 127 - (int32_t)rnd(40);
+    if (up) {
+        in.opcode = DD_ISA_UPSAMPLE, in.flags = rnd(2) ? DD_ISA_F_BILINEAR : 0;
+    } else {
+        in.opcode = DD_ISA_ADD, in.shift = 1 + (int32_t)rnd(30);
+        in.m0 = (int32_t)rnd(1u << 31);
+        if (rnd(2)) in.in1 = 1, in.m1 = (int32_t)rnd(1u << 31);
+    }
+    uint8_t blob[64] = {0};
+    struct dd_pkg p = {0};
+    p.tensors = t, p.n_tensors = 3, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
+    p.arena_size = oo + (uint32_t)(oh * ow * c);
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "iteration %d: %s", it, err.msg);
+    int8_t *a = malloc(p.arena_size), *b = malloc(p.arena_size);
+    for (uint32_t i = 0; i < p.arena_size; i++) a[i] = (int8_t)rnd(256);
+    memcpy(b, a, p.arena_size);
+    struct dd_cpu_prog *cp;
+    cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
+    dd_golden_insn(&p, 0, a, NULL);
+    dd_cpu_insn(cp, 0, b, NULL);
+    cr_assert_eq(memcmp(a, b, p.arena_size), 0, "iteration %d: opcode %d differs from golden", it,
+                 in.opcode);
+    dd_cpu_free(cp);
+    free(a);
+    free(b);
+}
+
+Test(cpu_backend, random_adds_and_upsamples_match_golden, .timeout = 120)
+{
+    for (int it = 0; it < 300; it++) random_elementwise(it);
+}
+
 Test(cpu_backend, random_pools_match_golden, .timeout = 120)
 {
     for (int it = 0; it < 300; it++) random_pool(it);
