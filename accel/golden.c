@@ -1,5 +1,6 @@
 #include "accel/golden.h"
 
+#include "accel/isa_input.h"
 #include "postproc/letterbox.h"
 
 #include <stdbool.h>
@@ -167,39 +168,6 @@ static void lut(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *ar
 
 /* ---- INPUT: frame -> letterboxed, normalised, quantized tensor ---------- */
 
-static uint8_t clamp255(int32_t v)
-{
-    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
-}
-
-/* BT.601 limited range, integer. */
-static void yuv_to_rgb(int32_t y, int32_t u, int32_t v, uint8_t rgb[3])
-{
-    int32_t c = y - 16, d = u - 128, e = v - 128;
-    rgb[0] = clamp255((298 * c + 409 * e + 128) >> 8);
-    rgb[1] = clamp255((298 * c - 100 * d - 208 * e + 128) >> 8);
-    rgb[2] = clamp255((298 * c + 516 * d + 128) >> 8);
-}
-
-static void frame_rgb(const struct dd_isa_frame *f, uint32_t x, uint32_t y, uint8_t rgb[3])
-{
-    switch (f->format) {
-    case DD_FRAME_RGB24:
-        memcpy(rgb, f->data + (size_t)y * f->stride + (size_t)x * 3, 3);
-        return;
-    case DD_FRAME_NV12: {
-        const uint8_t *uv = f->uv + (size_t)(y / 2) * f->uv_stride + (size_t)(x / 2) * 2;
-        yuv_to_rgb(f->data[(size_t)y * f->stride + x], uv[0], uv[1], rgb);
-        return;
-    }
-    default: { /* YUYV */
-        const uint8_t *px = f->data + (size_t)y * f->stride + (size_t)(x / 2) * 4;
-        yuv_to_rgb(px[(x & 1) ? 2 : 0], px[1], px[3], rgb);
-        return;
-    }
-    }
-}
-
 int dd_isa_frame_check(const struct dd_isa_frame *f, struct dd_err *err)
 {
     if (!f || !f->data) return dd_err_set(err, "no input frame");
@@ -216,24 +184,6 @@ int dd_isa_frame_check(const struct dd_isa_frame *f, struct dd_err *err)
     if (f->format == DD_FRAME_NV12 && (!f->uv || f->uv_stride < (f->width + 1) / 2 * 2))
         return dd_err_set(err, "NV12 frame without a valid UV plane");
     return 0;
-}
-
-/* Half-pixel source coordinate of box index i (Q16), clamped at 0, and its taps. */
-static void src_taps(uint32_t i, uint32_t src, uint32_t box, uint32_t *i0, uint32_t *i1,
-                     uint32_t *f8)
-{
-    int64_t s = ((int64_t)(2 * i + 1) * src * 32768) / box - 32768;
-    if (s < 0) s = 0;
-    *i0 = (uint32_t)(s >> 16);
-    if (*i0 > src - 1) *i0 = src - 1;
-    *i1 = *i0 + 1 < src ? *i0 + 1 : src - 1;
-    *f8 = (uint32_t)((s & 0xffff) >> 8);
-}
-
-static int8_t normalise(int64_t v16, int64_t a, int64_t b)
-{
-    int64_t q = (v16 * a + b + ((int64_t)1 << 31)) >> 32;
-    return (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
 }
 
 static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *arena,
@@ -253,13 +203,13 @@ static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *
                 v[0] = v[1] = v[2] = (int64_t)in->m0 << 16;
             } else {
                 uint32_t x0, x1, fx, y0, y1, fy;
-                src_taps(x - bx, f->width, bw, &x0, &x1, &fx);
-                src_taps(y - by, f->height, bh, &y0, &y1, &fy);
+                dd_isa_src_taps(x - bx, f->width, bw, &x0, &x1, &fx);
+                dd_isa_src_taps(y - by, f->height, bh, &y0, &y1, &fy);
                 uint8_t p00[3], p01[3], p10[3], p11[3];
-                frame_rgb(f, x0, y0, p00);
-                frame_rgb(f, x1, y0, p01);
-                frame_rgb(f, x0, y1, p10);
-                frame_rgb(f, x1, y1, p11);
+                dd_isa_frame_rgb(f, x0, y0, p00);
+                dd_isa_frame_rgb(f, x1, y0, p01);
+                dd_isa_frame_rgb(f, x0, y1, p10);
+                dd_isa_frame_rgb(f, x1, y1, p11);
                 for (int c = 0; c < 3; c++) {
                     int64_t top = p00[c] * (256 - (int64_t)fx) + p01[c] * (int64_t)fx;
                     int64_t bot = p10[c] * (256 - (int64_t)fx) + p11[c] * (int64_t)fx;
@@ -267,7 +217,8 @@ static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *
                 }
             }
             int8_t *dst = at(arena, o, (int)y, (int)x);
-            for (int c = 0; c < 3; c++) dst[c] = normalise(v[bgr ? 2 - c : c], nrm[c], nrm[3 + c]);
+            for (int c = 0; c < 3; c++)
+                dst[c] = dd_isa_normalise(v[bgr ? 2 - c : c], nrm[c], nrm[3 + c]);
         }
 }
 

@@ -8,6 +8,8 @@
 #include "accel/cpu/qs8_gemm.h"
 #include "accel/cpu/qs8_requant.h"
 #include "accel/golden.h"
+#include "accel/isa_input.h"
+#include "postproc/letterbox.h"
 
 #define THREADS 2
 
@@ -384,6 +386,59 @@ static void upsample(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
         }
 }
 
+/* INPUT: the golden model's arithmetic with the horizontal taps computed once
+ * per call instead of once per pixel. Falls back to the golden code when the
+ * box is wider than the scratch. */
+static void input(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_isa_tensor *o = &p->tensors[in->out];
+    const int64_t *nrm = (const int64_t *)(p->blob + in->quant);
+    struct dd_letterbox lb;
+    dd_letterbox_fit((int)f->width, (int)f->height, o->w, o->h, &lb);
+    uint32_t(*tx)[3] = malloc((size_t)lb.box_w * sizeof(*tx));
+    if (!tx) {
+        dd_golden_insn(p, i, arena, f);
+        return;
+    }
+    for (int x = 0; x < lb.box_w; x++)
+        dd_isa_src_taps((uint32_t)x, f->width, (uint32_t)lb.box_w, &tx[x][0], &tx[x][1], &tx[x][2]);
+    bool bgr = in->flags & DD_ISA_F_BGR;
+    int8_t pad[3];
+    for (int c = 0; c < 3; c++)
+        pad[c] = dd_isa_normalise((int64_t)in->m0 << 16, nrm[c], nrm[3 + c]);
+    for (int y = 0; y < o->h; y++) {
+        int8_t *row = arena + o->offset + (size_t)y * o->w * o->pitch;
+        bool inside_y = y >= lb.box_y && y < lb.box_y + lb.box_h;
+        uint32_t y0 = 0, y1 = 0, fy = 0;
+        if (inside_y)
+            dd_isa_src_taps((uint32_t)(y - lb.box_y), f->height, (uint32_t)lb.box_h, &y0, &y1, &fy);
+        for (int x = 0; x < o->w; x++) {
+            int8_t *dst = row + (size_t)x * o->pitch;
+            if (!inside_y || x < lb.box_x || x >= lb.box_x + lb.box_w) {
+                memcpy(dst, pad, 3);
+                continue;
+            }
+            const uint32_t *t = tx[x - lb.box_x];
+            uint8_t p00[3], p01[3], p10[3], p11[3];
+            dd_isa_frame_rgb(f, t[0], y0, p00);
+            dd_isa_frame_rgb(f, t[1], y0, p01);
+            dd_isa_frame_rgb(f, t[0], y1, p10);
+            dd_isa_frame_rgb(f, t[1], y1, p11);
+            int64_t fx = t[2], v[3];
+            for (int c = 0; c < 3; c++) {
+                int64_t top = p00[c] * (256 - fx) + p01[c] * fx;
+                int64_t bot = p10[c] * (256 - fx) + p11[c] * fx;
+                v[c] = top * (256 - (int64_t)fy) + bot * (int64_t)fy;
+            }
+            for (int c = 0; c < 3; c++)
+                dst[c] = dd_isa_normalise(v[bgr ? 2 - c : c], nrm[c], nrm[3 + c]);
+        }
+    }
+    free(tx);
+}
+
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
 {
     switch (cp->pkg->insns[i].opcode) {
@@ -398,6 +453,9 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
         break;
     case DD_ISA_UPSAMPLE:
         upsample(cp, i, arena);
+        break;
+    case DD_ISA_INPUT:
+        input(cp, i, arena, f);
         break;
     default:
         dd_golden_insn(cp->pkg, i, arena, f);
