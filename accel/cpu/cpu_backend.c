@@ -14,7 +14,7 @@
 #define THREADS 2
 
 struct cpu_conv {
-    int8_t *w;     /* dense: packed [oc/16][k4][16][4]; depthwise: [tap][c] (owned) */
+    int8_t *w;     /* dense: packed [oc/32][k4][32][4]; depthwise: [tap][c] (owned) */
     int32_t *wsum; /* dense: per output channel, sum of weights (owned) */
     int32_t *rq;   /* m[c], m_neg[c], s[c] deinterleaved, 3 * channels (owned) */
     struct dd_qs8_requant_params params;
@@ -69,15 +69,16 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
                 cv->w[k * y->c + c] = weight_at(src + c * row_bytes, k, in->wbits);
         return 0;
     }
-    size_t ocb = ((size_t)y->c + 15) / 16;
+    size_t ocb = ((size_t)y->c + DD_QS8_GEMM_NR - 1) / DD_QS8_GEMM_NR;
     cv->k4 = (per + 3) / 4;
-    cv->w = calloc(ocb * cv->k4 * 64, 1);
+    cv->w = calloc(ocb * cv->k4 * 4 * DD_QS8_GEMM_NR, 1);
     cv->wsum = calloc((size_t)y->c, sizeof(int32_t));
     if (!cv->w || !cv->wsum) return -1;
     for (size_t oc = 0; oc < y->c; oc++)
         for (size_t k = 0; k < per; k++) {
             int8_t v = weight_at(src + oc * row_bytes, k, in->wbits);
-            cv->w[((oc / 16) * cv->k4 + k / 4) * 64 + (oc % 16) * 4 + k % 4] = v;
+            cv->w[((oc / DD_QS8_GEMM_NR) * cv->k4 + k / 4) * 4 * DD_QS8_GEMM_NR +
+                  (oc % DD_QS8_GEMM_NR) * 4 + k % 4] = v;
             cv->wsum[oc] += v;
         }
     return 0;
@@ -105,7 +106,7 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
         struct scratch *s = &cp->scratch[t];
         for (int r = 0; r < DD_QS8_GEMM_MR; r++)
             if (!(s->rows[r] = malloc(max_k4 * 4))) goto oom;
-        s->acc = malloc((max_c + 16) * DD_QS8_GEMM_MR * sizeof(int32_t));
+        s->acc = malloc((max_c + DD_QS8_GEMM_NR) * DD_QS8_GEMM_MR * sizeof(int32_t));
         s->vals = malloc(max_c);
         if (!s->acc || !s->vals) goto oom;
     }
@@ -177,11 +178,11 @@ static void dense_acc(const struct dd_cpu_prog *cp, struct scratch *s, const str
         rows[r] = s->rows[r < n ? r : n - 1];
     }
     int32_t out[DD_QS8_GEMM_MR][DD_QS8_GEMM_NR];
-    for (int ob = 0; ob * 16 < y->c; ob++) {
-        cp->gemm(rows, cv->w + (size_t)ob * cv->k4 * 64, cv->k4, out);
+    for (int ob = 0; ob * DD_QS8_GEMM_NR < y->c; ob++) {
+        cp->gemm(rows, cv->w + (size_t)ob * cv->k4 * 4 * DD_QS8_GEMM_NR, cv->k4, out);
         for (int r = 0; r < n; r++)
-            for (int j = 0; j < 16 && ob * 16 + j < y->c; j++) {
-                int oc = ob * 16 + j;
+            for (int j = 0; j < DD_QS8_GEMM_NR && ob * DD_QS8_GEMM_NR + j < y->c; j++) {
+                int oc = ob * DD_QS8_GEMM_NR + j;
                 s->acc[r * stride + oc] = bias[oc] + out[r][j] - 128 * cv->wsum[oc];
             }
     }
@@ -208,15 +209,19 @@ static void depthwise_acc(const struct dd_pkg *p, int32_t *acc, const struct dd_
         }
 }
 
-struct conv_job {
+/* A band of output rows of one instruction, for one thread. */
+struct row_job {
     struct dd_cpu_prog *cp;
     uint32_t insn;
     int8_t *arena;
+    const struct dd_isa_frame *frame;
+    const void *ctx; /* per-instruction precomputed data (INPUT: taps) */
     int row0, row1;
     struct scratch *s;
+    void (*fn)(const struct row_job *j);
 };
 
-static void conv_rows(const struct conv_job *j)
+static void conv_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -224,7 +229,7 @@ static void conv_rows(const struct conv_job *j)
     const struct dd_isa_tensor *y = &p->tensors[in->out];
     struct scratch *s = j->s;
     bool dw = in->flags & DD_ISA_F_DEPTHWISE, pool = in->flags & DD_ISA_F_POOL2X2;
-    size_t stride = (size_t)y->c + 16;
+    size_t stride = (size_t)y->c + DD_QS8_GEMM_NR;
     for (int oy = j->row0; oy < j->row1; oy++) {
         if (pool) { /* one output pixel = the 4 positions of its 2x2 block */
             for (int ox = 0; ox < y->w; ox++) {
@@ -257,45 +262,50 @@ static void conv_rows(const struct conv_job *j)
     }
 }
 
-static void *conv_thread(void *arg)
+static void *row_thread(void *arg)
 {
-    conv_rows(arg);
+    const struct row_job *j = arg;
+    j->fn(j);
     return NULL;
 }
 
-/* Output rows split across the threads; the calling thread takes the first part. */
-static void conv(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+/* Runs fn over the output rows of instruction i, split across the threads;
+ * the calling thread takes the first band. */
+static void run_rows(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
+                     const struct dd_isa_frame *f, const void *ctx,
+                     void (*fn)(const struct row_job *j))
 {
     int h = cp->pkg->tensors[cp->pkg->insns[i].out].h;
-    struct conv_job jobs[THREADS];
+    struct row_job jobs[THREADS];
     pthread_t tid[THREADS];
     bool started[THREADS] = {false};
     for (int t = 0; t < THREADS; t++)
-        jobs[t] = (struct conv_job){
-            cp, i, arena, h * t / THREADS, h * (t + 1) / THREADS, &cp->scratch[t]};
+        jobs[t] = (struct row_job){
+            cp, i, arena, f, ctx, h * t / THREADS, h * (t + 1) / THREADS, &cp->scratch[t], fn};
     for (int t = 1; t < THREADS; t++)
-        started[t] = jobs[t].row0 < jobs[t].row1 &&
-                     pthread_create(&tid[t], NULL, conv_thread, &jobs[t]) == 0;
-    conv_rows(&jobs[0]);
+        started[t] =
+            jobs[t].row0 < jobs[t].row1 && pthread_create(&tid[t], NULL, row_thread, &jobs[t]) == 0;
+    fn(&jobs[0]);
     for (int t = 1; t < THREADS; t++) {
         if (started[t])
             pthread_join(tid[t], NULL);
         else
-            conv_rows(&jobs[t]); /* no thread: do it here */
+            fn(&jobs[t]); /* no thread: do it here */
     }
 }
 
 /* POOL with channel-contiguous loops; same arithmetic as the golden model. */
-static void pool(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+static void pool_rows(const struct row_job *j)
 {
-    const struct dd_pkg *p = cp->pkg;
-    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    int8_t *arena = j->arena;
     const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
     bool avg = in->flags & DD_ISA_F_AVG;
     int C = y->c;
-    int32_t *sum = cp->scratch[0].acc;
-    int8_t *vals = cp->scratch[0].vals;
-    for (int oy = 0; oy < y->h; oy++)
+    int32_t *sum = j->s->acc;
+    int8_t *vals = j->s->vals;
+    for (int oy = j->row0; oy < j->row1; oy++)
         for (int ox = 0; ox < y->w; ox++) {
             int n = 0;
             for (int ky = 0; ky < in->kh; ky++) {
@@ -334,15 +344,16 @@ static void pool(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
 }
 
 /* ADD with channel-contiguous loops; same int64 arithmetic as the golden model. */
-static void add(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+static void add_rows(const struct row_job *j)
 {
-    const struct dd_pkg *p = cp->pkg;
-    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    int8_t *arena = j->arena;
     const struct dd_isa_tensor *a = &p->tensors[in->in0], *y = &p->tensors[in->out];
     const struct dd_isa_tensor *b = in->in1 != DD_ISA_NO_TENSOR ? &p->tensors[in->in1] : NULL;
     int64_t half = (int64_t)1 << (in->shift - 1);
     int C = y->c, CB = b ? b->c : 0;
-    for (int yy = 0; yy < y->h; yy++)
+    for (int yy = j->row0; yy < j->row1; yy++)
         for (int x = 0; x < y->w; x++) {
             const int8_t *pa = pixel(arena, a, yy, x), *pb = b ? pixel(arena, b, yy, x) : NULL;
             int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
@@ -356,15 +367,16 @@ static void add(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
 }
 
 /* UPSAMPLE 2x, channel-contiguous; the golden model's taps and rounding. */
-static void upsample(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena)
+static void upsample_rows(const struct row_job *j)
 {
-    const struct dd_pkg *p = cp->pkg;
-    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    int8_t *arena = j->arena;
     const struct dd_isa_tensor *a = &p->tensors[in->in0], *y = &p->tensors[in->out];
     bool bil = in->flags & DD_ISA_F_BILINEAR;
     int C = y->c;
     int32_t z = a->zero_point;
-    for (int yy = 0; yy < y->h; yy++)
+    for (int yy = j->row0; yy < j->row1; yy++)
         for (int x = 0; x < y->w; x++) {
             int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
             int y0 = yy / 2, x0 = x / 2;
@@ -443,16 +455,16 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
 {
     switch (cp->pkg->insns[i].opcode) {
     case DD_ISA_CONV:
-        conv(cp, i, arena);
+        run_rows(cp, i, arena, f, NULL, conv_rows);
         break;
     case DD_ISA_POOL:
-        pool(cp, i, arena);
+        run_rows(cp, i, arena, f, NULL, pool_rows);
         break;
     case DD_ISA_ADD:
-        add(cp, i, arena);
+        run_rows(cp, i, arena, f, NULL, add_rows);
         break;
     case DD_ISA_UPSAMPLE:
-        upsample(cp, i, arena);
+        run_rows(cp, i, arena, f, NULL, upsample_rows);
         break;
     case DD_ISA_INPUT:
         input(cp, i, arena, f);

@@ -31,16 +31,16 @@ static void gemm_case(dd_qs8_gemm_fn fn, int it)
 {
     size_t k4 = 1 + rnd(200);
     uint8_t *a[4];
-    int8_t *w = malloc(k4 * 64);
+    int8_t *w = malloc(k4 * 128);
     for (int r = 0; r < 4; r++) {
         a[r] = malloc(k4 * 4);
         for (size_t i = 0; i < k4 * 4; i++) a[r][i] = (uint8_t)rnd(256);
     }
-    for (size_t i = 0; i < k4 * 64; i++) w[i] = (int8_t)rnd(256);
+    for (size_t i = 0; i < k4 * 128; i++) w[i] = (int8_t)rnd(256);
     a[0][0] = 255, w[0] = -128;
-    int32_t want[4][16], got[4][16];
+    int32_t want[4][32], got[4][32];
     const uint8_t *const rows[4] = {a[0], a[1], a[2], a[3]};
-    dd_qs8_gemm_4x16c4_scalar(rows, w, k4, want);
+    dd_qs8_gemm_4x32c4_scalar(rows, w, k4, want);
     fn(rows, w, k4, got);
     check(memcmp(want, got, sizeof(want)) == 0, "qs8-gemm variant vs scalar", it);
     for (int r = 0; r < 4; r++) free(a[r]);
@@ -111,7 +111,7 @@ int main(void)
     dd_qs8_gemm_fn fn = dd_qs8_gemm_best(&name);
     printf("kernel: %s\n", name);
 #if defined(__aarch64__)
-    check(strcmp(name, "qs8-gemm-4x16c4-neon") == 0, "NEON kernel selected", 0);
+    check(strcmp(name, "qs8-gemm-4x32c4-neon") == 0, "NEON kernel selected", 0);
 #endif
     for (int it = 0; it < 300; it++) gemm_case(fn, it);
     for (int it = 0; it < 200; it++) conv_case(it);

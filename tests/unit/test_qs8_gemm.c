@@ -17,16 +17,16 @@ static void compare(dd_qs8_gemm_fn fn, const char *name)
 {
     for (size_t k4 = 1; k4 <= 300; k4 += (k4 < 20 ? 1 : 23)) {
         uint8_t *a[4];
-        int8_t *w = malloc(k4 * 64);
+        int8_t *w = malloc(k4 * 128);
         for (int r = 0; r < 4; r++) {
             a[r] = malloc(k4 * 4);
             for (size_t i = 0; i < k4 * 4; i++) a[r][i] = rnd8();
         }
-        for (size_t i = 0; i < k4 * 64; i++) w[i] = (int8_t)rnd8();
+        for (size_t i = 0; i < k4 * 128; i++) w[i] = (int8_t)rnd8();
         a[0][0] = 255, w[0] = -128, a[1][1] = 255, w[1] = 127; /* extremes */
-        int32_t want[4][16], got[4][16];
+        int32_t want[4][32], got[4][32];
         const uint8_t *const rows[4] = {a[0], a[1], a[2], a[3]};
-        dd_qs8_gemm_4x16c4_scalar(rows, w, k4, want);
+        dd_qs8_gemm_4x32c4_scalar(rows, w, k4, want);
         fn(rows, w, k4, got);
         cr_assert_eq(memcmp(got, want, sizeof(want)), 0, "%s differs from scalar at k4 = %zu", name,
                      k4);
@@ -38,14 +38,14 @@ static void compare(dd_qs8_gemm_fn fn, const char *name)
 Test(qs8_gemm, scalar_against_a_direct_sum)
 {
     uint8_t a0[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    int8_t w[128] = {0};
+    int8_t w[256] = {0};
     w[0] = 1, w[1] = 1, w[2] = 1, w[3] = 1; /* channel 0, k 0..3 */
-    w[64 + 15 * 4 + 3] = -2;                /* channel 15, k 7 */
+    w[128 + 31 * 4 + 3] = -2;               /* channel 31, k 7 */
     const uint8_t *const rows[4] = {a0, a0, a0, a0};
-    int32_t out[4][16];
-    dd_qs8_gemm_4x16c4_scalar(rows, w, 2, out);
+    int32_t out[4][32];
+    dd_qs8_gemm_4x32c4_scalar(rows, w, 2, out);
     cr_assert_eq(out[2][0], 10);
-    cr_assert_eq(out[3][15], -16);
+    cr_assert_eq(out[3][31], -16);
     cr_assert_eq(out[0][1], 0);
 }
 
@@ -62,7 +62,7 @@ Test(qs8_gemm, avx512vnni_matches_scalar)
 {
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512vnni")) cr_skip_test("no AVX-512 VNNI on this CPU");
-    compare(dd_qs8_gemm_4x16c4_avx512vnni, "avx512vnni");
+    compare(dd_qs8_gemm_4x32c4_avx512vnni, "avx512vnni");
 }
 #endif
 
