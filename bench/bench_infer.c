@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include "accel/cpu/cpu_backend.h"
+#include "accel/cpu/qs8_gemm.h"
 #include "accel/golden.h"
 #include "accel/qdetector.h"
 #include "common/file.h"
@@ -31,6 +34,31 @@ static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof(double), cmp_d);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void *peak_thread(void *arg)
+{
+    dd_qs8_gemm_fn fn = dd_qs8_gemm_best(NULL);
+    static _Alignas(64) uint8_t a[4][256];
+    static _Alignas(64) int8_t w[64 * 4 * DD_QS8_GEMM_NR];
+    const uint8_t *const rows[4] = {a[0], a[1], a[2], a[3]};
+    int32_t out[4][DD_QS8_GEMM_NR];
+    double t0 = now_ms();
+    long iters = 200000;
+    for (long i = 0; i < iters; i++) fn(rows, w, 64, out);
+    double ms = now_ms() - t0;
+    *(double *)arg = (double)iters * 4 * DD_QS8_GEMM_NR * 256 / ms / 1e6; /* GMAC/s */
+    return NULL;
+}
+
+static double kernel_peak(void)
+{
+    pthread_t t;
+    double r0 = 0, r1 = 0;
+    pthread_create(&t, NULL, peak_thread, &r1);
+    peak_thread(&r0);
+    pthread_join(t, NULL);
+    return r0 + r1;
 }
 
 int main(int argc, char **argv)
@@ -119,6 +147,27 @@ int main(int argc, char **argv)
         }
         printf(",\"cpu_ms\":%.2f,\"cpu_kernel\":\"%s\"", median(t, runs),
                dd_cpu_kernel_name(q->cpu));
+        /* convolution share: CONV instructions timed alone, their MACs counted */
+        double conv_ms = 0, macs = 0;
+        for (int r = 0; r < runs; r++)
+            for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
+                double t0 = now_ms();
+                dd_cpu_insn(q->cpu, i, q->arena, &f);
+                if (q->pkg->insns[i].opcode == DD_ISA_CONV) conv_ms += now_ms() - t0;
+            }
+        for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
+            const struct dd_isa_insn *in = &q->pkg->insns[i];
+            if (in->opcode != DD_ISA_CONV) continue;
+            const struct dd_isa_tensor *x = &q->pkg->tensors[in->in0],
+                                       *y = &q->pkg->tensors[in->out];
+            int pool = (in->flags & DD_ISA_F_POOL2X2) ? 4 : 1;
+            macs += (double)y->h * y->w * y->c * pool * in->kh * in->kw *
+                    ((in->flags & DD_ISA_F_DEPTHWISE) ? 1 : x->c);
+        }
+        printf(",\"conv_ms\":%.2f,\"conv_gmacs\":%.1f", conv_ms / runs,
+               macs / (conv_ms / runs) /
+                   1e6); /* the kernel's own rate, hot in L1, on every thread: the practical peak */
+        printf(",\"kernel_peak_gmacs\":%.1f", kernel_peak());
         dd_qdetector_close(q);
     }
     printf("}\n");
