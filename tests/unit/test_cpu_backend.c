@@ -17,6 +17,26 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(s >> 33) % n;
 }
 
+/* Runs instruction 0 of p with both executors on the same random arena; true
+ * when every byte of the arenas agrees afterwards. */
+static bool same_as_golden(const struct dd_pkg *p, const struct dd_isa_frame *f)
+{
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_pkg_check_insn(p, 0, &err), 0, "invalid instruction: %s", err.msg);
+    int8_t *a = malloc(p->arena_size), *b = malloc(p->arena_size);
+    for (uint32_t i = 0; i < p->arena_size; i++) a[i] = (int8_t)rnd(256);
+    memcpy(b, a, p->arena_size);
+    struct dd_cpu_prog *cp;
+    cr_assert_eq(dd_cpu_prepare(p, &cp, &err), 0, "%s", err.msg);
+    dd_golden_insn(p, 0, a, f);
+    dd_cpu_insn(cp, 0, b, f);
+    bool same = memcmp(a, b, p->arena_size) == 0;
+    dd_cpu_free(cp);
+    free(a);
+    free(b);
+    return same;
+}
+
 /* Builds a one-instruction package around a random CONV and compares backends. */
 static void random_conv(int it)
 {
@@ -72,21 +92,9 @@ static void random_conv(int it)
     p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob,
     p.blob_size = blob_size;
     p.arena_size = out_off + (uint32_t)(oh * ow * oc) + 64;
-    struct dd_err err = {{0}};
-    cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "iteration %d: %s", it, err.msg);
-    int8_t *a = malloc(p.arena_size), *b = malloc(p.arena_size);
-    for (uint32_t i = 0; i < p.arena_size; i++) a[i] = (int8_t)rnd(256);
-    memcpy(b, a, p.arena_size);
-    struct dd_cpu_prog *cp;
-    cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
-    dd_golden_insn(&p, 0, a, NULL);
-    dd_cpu_insn(cp, 0, b, NULL);
-    cr_assert_eq(memcmp(a, b, p.arena_size), 0,
-                 "iteration %d: %s k%d s%d ic%d oc%d %dx%d w%d flags 0x%x differs from golden", it,
-                 dw ? "depthwise" : "dense", k, st, ic, oc, h, w, in.wbits, in.flags);
-    dd_cpu_free(cp);
-    free(a);
-    free(b);
+    cr_assert(same_as_golden(&p, NULL),
+              "iteration %d: %s k%d s%d ic%d oc%d %dx%d w%d flags 0x%x differs from golden", it,
+              dw ? "depthwise" : "dense", k, st, ic, oc, h, w, in.wbits, in.flags);
     free(blob);
 }
 
@@ -115,20 +123,8 @@ static void random_pool(int it)
     struct dd_pkg p = {0};
     p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
     p.arena_size = out_off + (uint32_t)(oh * ow * c);
-    struct dd_err err = {{0}};
-    cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "iteration %d: %s", it, err.msg);
-    int8_t *a = malloc(p.arena_size), *b = malloc(p.arena_size);
-    for (uint32_t i = 0; i < p.arena_size; i++) a[i] = (int8_t)rnd(256);
-    memcpy(b, a, p.arena_size);
-    struct dd_cpu_prog *cp;
-    cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
-    dd_golden_insn(&p, 0, a, NULL);
-    dd_cpu_insn(cp, 0, b, NULL);
-    cr_assert_eq(memcmp(a, b, p.arena_size), 0, "iteration %d: %s pool k%d s%d differs from golden",
-                 it, (in.flags & DD_ISA_F_AVG) ? "avg" : "max", k, st);
-    dd_cpu_free(cp);
-    free(a);
-    free(b);
+    cr_assert(same_as_golden(&p, NULL), "iteration %d: %s pool k%d s%d differs from golden", it,
+              (in.flags & DD_ISA_F_AVG) ? "avg" : "max", k, st);
 }
 
 /* ADD (with and without a narrower second operand) and UPSAMPLE (nearest, bilinear). */
@@ -163,20 +159,8 @@ static void random_elementwise(int it)
     struct dd_pkg p = {0};
     p.tensors = t, p.n_tensors = 3, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
     p.arena_size = oo + (uint32_t)(oh * ow * c);
-    struct dd_err err = {{0}};
-    cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "iteration %d: %s", it, err.msg);
-    int8_t *a = malloc(p.arena_size), *b = malloc(p.arena_size);
-    for (uint32_t i = 0; i < p.arena_size; i++) a[i] = (int8_t)rnd(256);
-    memcpy(b, a, p.arena_size);
-    struct dd_cpu_prog *cp;
-    cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
-    dd_golden_insn(&p, 0, a, NULL);
-    dd_cpu_insn(cp, 0, b, NULL);
-    cr_assert_eq(memcmp(a, b, p.arena_size), 0, "iteration %d: opcode %d differs from golden", it,
-                 in.opcode);
-    dd_cpu_free(cp);
-    free(a);
-    free(b);
+    cr_assert(same_as_golden(&p, NULL), "iteration %d: opcode %d differs from golden", it,
+              in.opcode);
 }
 
 Test(cpu_backend, random_adds_and_upsamples_match_golden, .timeout = 120)
