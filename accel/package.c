@@ -116,9 +116,10 @@ int dd_pkg_check_insn(const struct dd_pkg *p, uint32_t i, struct dd_err *err)
             return -1;
         const int32_t *q = (const int32_t *)(p->blob + in->quant);
         for (uint32_t c = 0; c < o->c; c++) {
-            int32_t m = q[3 * c], mn = q[3 * c + 1], s = q[3 * c + 2];
-            if (s < -30 || s > 31 || m < 0 || mn < -(INT32_MAX) ||
-                ((in->flags & DD_ISA_F_LEAKY) == 0 && mn != 0))
+            int32_t m = q[3 * c], mn = q[3 * c + 1],
+                    s = q[3 * c + 2]; /* m in [0, 2^31); m_neg any int32 with LEAKY (negative slopes
+                                         too), else 0 */
+            if (s < -30 || s > 31 || m < 0 || ((in->flags & DD_ISA_F_LEAKY) == 0 && mn != 0))
                 return dd_err_set(err,
                                   "instruction %u: channel %u: bad requantization (%d, %d, %d)", i,
                                   c, m, mn, s);
