@@ -27,14 +27,41 @@ struct scratch {
     int8_t *vals;                  /* max channels */
 };
 
+struct row_job;
+struct dd_cpu_prog;
+
+struct worker_arg {
+    struct dd_cpu_prog *cp;
+    int index; /* 1 .. THREADS-1; the caller is worker 0 */
+};
+
+/* Persistent workers, started once per prepared program: run_rows hands each
+ * a band of rows and waits for all of them. */
+struct workers {
+    bool sync_ready; /* mutex and conditions initialised */
+    int n;           /* running workers; 0: everything runs on the caller */
+    pthread_t tid[THREADS];
+    struct worker_arg args[THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    unsigned generation; /* bumped for every call */
+    int pending;         /* workers still busy with this generation */
+    bool stop;
+    const struct row_job *jobs;
+};
+
 struct dd_cpu_prog {
     const struct dd_pkg *pkg;
     struct cpu_conv *conv; /* per instruction (CONV only) */
     struct scratch scratch[THREADS];
+    struct workers w;
     dd_qs8_gemm_fn gemm;
     dd_qs8_requant_fn requant;
     const char *kernel;
 };
+
+static void start_workers(struct dd_cpu_prog *cp);
+static void stop_workers(struct workers *w);
 
 static int8_t weight_at(const uint8_t *row, size_t k, int wbits)
 {
@@ -110,6 +137,7 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
         s->vals = malloc(max_c);
         if (!s->acc || !s->vals) goto oom;
     }
+    start_workers(cp);
     *out = cp;
     return 0;
 oom:
@@ -120,6 +148,7 @@ oom:
 void dd_cpu_free(struct dd_cpu_prog *cp)
 {
     if (!cp) return;
+    stop_workers(&cp->w);
     for (uint32_t i = 0; cp->conv && i < cp->pkg->n_insns; i++) {
         free(cp->conv[i].w);
         free(cp->conv[i].wsum);
@@ -262,11 +291,62 @@ static void conv_rows(const struct row_job *j)
     }
 }
 
-static void *row_thread(void *arg)
+static void *worker_main(void *arg)
 {
-    const struct row_job *j = arg;
-    j->fn(j);
+    const struct worker_arg *a = arg;
+    struct workers *w = &a->cp->w;
+    unsigned seen = 0;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->stop && w->generation == seen) pthread_cond_wait(&w->work, &w->mu);
+        if (w->stop) break;
+        seen = w->generation;
+        const struct row_job *j = &w->jobs[a->index];
+        pthread_mutex_unlock(&w->mu);
+        j->fn(j);
+        pthread_mutex_lock(&w->mu);
+        if (--w->pending == 0) pthread_cond_signal(&w->done);
+    }
+    pthread_mutex_unlock(&w->mu);
     return NULL;
+}
+
+static void stop_workers(struct workers *w)
+{
+    if (!w->sync_ready) return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_broadcast(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    for (int t = 0; t < w->n; t++) pthread_join(w->tid[t + 1], NULL);
+    w->n = 0;
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
+    pthread_mutex_destroy(&w->mu);
+    w->sync_ready = false;
+}
+
+/* Starts THREADS-1 workers; with fewer than that, runs everything on the caller. */
+static void start_workers(struct dd_cpu_prog *cp)
+{
+    struct workers *w = &cp->w;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) return;
+    if (pthread_cond_init(&w->work, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        return;
+    }
+    if (pthread_cond_init(&w->done, NULL) != 0) {
+        pthread_cond_destroy(&w->work);
+        pthread_mutex_destroy(&w->mu);
+        return;
+    }
+    w->sync_ready = true;
+    for (int t = 1; t < THREADS; t++) {
+        w->args[t] = (struct worker_arg){cp, t};
+        if (pthread_create(&w->tid[t], NULL, worker_main, &w->args[t]) != 0) break;
+        w->n++;
+    }
+    if (w->n != THREADS - 1) stop_workers(w); /* partial start: keep it simple, run serially */
 }
 
 /* Runs fn over the output rows of instruction i, split across the threads;
@@ -277,21 +357,24 @@ static void run_rows(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
 {
     int h = cp->pkg->tensors[cp->pkg->insns[i].out].h;
     struct row_job jobs[THREADS];
-    pthread_t tid[THREADS];
-    bool started[THREADS] = {false};
     for (int t = 0; t < THREADS; t++)
         jobs[t] = (struct row_job){
             cp, i, arena, f, ctx, h * t / THREADS, h * (t + 1) / THREADS, &cp->scratch[t], fn};
-    for (int t = 1; t < THREADS; t++)
-        started[t] =
-            jobs[t].row0 < jobs[t].row1 && pthread_create(&tid[t], NULL, row_thread, &jobs[t]) == 0;
-    fn(&jobs[0]);
-    for (int t = 1; t < THREADS; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            fn(&jobs[t]); /* no thread: do it here */
+    struct workers *w = &cp->w;
+    if (w->n != THREADS - 1) { /* no workers: every band on the caller */
+        for (int t = 0; t < THREADS; t++) fn(&jobs[t]);
+        return;
     }
+    pthread_mutex_lock(&w->mu);
+    w->jobs = jobs;
+    w->pending = w->n;
+    w->generation++;
+    pthread_cond_broadcast(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    fn(&jobs[0]);
+    pthread_mutex_lock(&w->mu);
+    while (w->pending > 0) pthread_cond_wait(&w->done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
 }
 
 /* POOL with channel-contiguous loops; same arithmetic as the golden model. */
