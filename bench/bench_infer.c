@@ -93,17 +93,9 @@ int main(int argc, char **argv)
     }
     struct dd_err err = {{0}};
     struct dd_detector *det;
-    struct dd_media_input *m;
     struct dd_image img = {0};
-    int idx = -1, rc;
-    if (dd_detector_open(model, &det, &err) || dd_media_input_open(input, &m, &err)) {
+    if (dd_detector_open(model, &det, &err) || dd_media_load_frame(input, frame, &img, &err)) {
         fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
-        return 1;
-    }
-    while ((rc = dd_media_input_next(m, &img, &idx, &err)) == 1 && idx < frame) {
-    }
-    if (rc != 1) {
-        fprintf(stderr, "<3>bench_infer: no frame %d\n", frame);
         return 1;
     }
     struct dd_letterbox lb;
@@ -173,7 +165,6 @@ int main(int argc, char **argv)
     printf("}\n");
     free(t);
     dd_image_free(&img);
-    dd_media_input_close(m);
     dd_detector_close(det);
     return 0;
 }

@@ -93,3 +93,15 @@ int dd_media_input_next(struct dd_media_input *m, struct dd_image *img, int *ind
     *index = m->next++;
     return 1;
 }
+
+int dd_media_load_frame(const char *path, long frame, struct dd_image *img, struct dd_err *err)
+{
+    struct dd_media_input *m;
+    if (dd_media_input_open(path, &m, err) != 0) return -1;
+    int idx = -1, rc;
+    while ((rc = dd_media_input_next(m, img, &idx, err)) == 1 && idx < frame) {
+    }
+    dd_media_input_close(m);
+    if (rc == 0) return dd_err_set(err, "%s has no frame %ld", path, frame);
+    return rc == 1 ? 0 : -1;
+}

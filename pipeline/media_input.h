@@ -16,4 +16,7 @@ void dd_media_input_close(struct dd_media_input *m);
 int dd_media_input_next(struct dd_media_input *m, struct dd_image *img, int *index,
                         struct dd_err *err);
 
+/* Opens path, reads frame `frame` (numbered from 0) into img and closes it again. */
+int dd_media_load_frame(const char *path, long frame, struct dd_image *img, struct dd_err *err);
+
 #endif

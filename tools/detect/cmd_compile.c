@@ -22,19 +22,6 @@ static void usage(FILE *f)
             "  --layers-frame N    the frame of MEDIA to compare on (default 0)\n");
 }
 
-/* Frame `frame` of the media at path (image, directory or video). */
-static int load_frame(const char *path, long frame, struct dd_image *img, struct dd_err *err)
-{
-    struct dd_media_input *m;
-    if (dd_media_input_open(path, &m, err) != 0) return -1;
-    int idx = -1, rc;
-    while ((rc = dd_media_input_next(m, img, &idx, err)) == 1 && idx < frame) {
-    }
-    dd_media_input_close(m);
-    if (rc == 0) return dd_err_set(err, "%s has no frame %ld", path, frame);
-    return rc == 1 ? 0 : -1;
-}
-
 static int print_layers(struct dd_detector *det, const struct lg_graph *lg,
                         const struct dd_pkg *pkg, const char *path, long frame)
 {
@@ -42,7 +29,7 @@ static int print_layers(struct dd_detector *det, const struct lg_graph *lg,
     struct dd_image img = {0};
     double *cos = calloc(pkg->n_tensors, sizeof(double));
     int status = 0;
-    if (!cos || load_frame(path, frame, &img, &err) != 0 ||
+    if (!cos || dd_media_load_frame(path, frame, &img, &err) != 0 ||
         dd_quality_layers(det, lg, pkg, &img, cos, &err) != 0) {
         status = dd_cmd_fail(1, "layers: %s", cos ? err.msg : "out of memory");
     } else {

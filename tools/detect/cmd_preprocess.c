@@ -46,19 +46,11 @@ int dd_cmd_preprocess(int argc, char **argv)
         return dd_cmd_fail(2, "preprocess needs --model, --input and --out");
     struct dd_err err = {{0}};
     struct dd_detector *d = NULL;
-    struct dd_media_input *m = NULL;
     if (dd_detector_open(model, &d, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
-    if (dd_media_input_open(input, &m, &err) != 0) {
-        dd_detector_close(d);
-        return dd_cmd_fail(1, "%s", err.msg);
-    }
     struct dd_image img = {0};
-    int index = -1, rc, status = 0;
-    while ((rc = dd_media_input_next(m, &img, &index, &err)) == 1 && index < frame) {
-    }
-    if (rc != 1) {
-        status = rc < 0 ? dd_cmd_fail(1, "%s", err.msg)
-                        : dd_cmd_fail(1, "%s has no frame %ld", input, frame);
+    int status = 0;
+    if (dd_media_load_frame(input, frame, &img, &err) != 0) {
+        status = dd_cmd_fail(1, "%s", err.msg);
     } else {
         struct dd_letterbox lb;
         const struct dd_input_spec *spec = &d->family.input;
@@ -69,7 +61,6 @@ int dd_cmd_preprocess(int argc, char **argv)
             status = dd_cmd_fail(1, "%s", err.msg);
     }
     dd_image_free(&img);
-    dd_media_input_close(m);
     dd_detector_close(d);
     return status;
 }
