@@ -6,7 +6,6 @@
 
 #include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
-#include "postproc/nms.h"
 
 struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img)
 {
@@ -53,10 +52,10 @@ int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdete
     const struct dd_pkg_meta *m = &q->pkg->meta;
     struct dd_shape outs[DD_PKG_MAX_OUTPUTS];
     for (int k = 0; k < m->n_outputs; k++) outs[k] = m->outputs[k].shape;
-    if (dd_family_detect_shapes(&m->input_shape, outs, m->n_outputs, &q->family, err) != 0 ||
-        strcmp(q->family.name, m->family) != 0) {
-        if (strcmp(q->family.name ? q->family.name : "", m->family) != 0)
-            dd_err_set(err, "outputs do not match family '%s'", m->family);
+    int bad = dd_family_detect_shapes(&m->input_shape, outs, m->n_outputs, &q->family, err);
+    if (bad == 0 && strcmp(q->family.name, m->family) != 0)
+        bad = dd_err_set(err, "outputs are %s's, metadata says '%s'", q->family.name, m->family);
+    if (bad) {
         dd_qdetector_close(q);
         return dd_err_prefix(err, "%s", path);
     }
@@ -108,14 +107,7 @@ int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame
 {
     if (dd_qdetector_infer(q, frame, err) != 0) return -1;
     const struct dd_family_info *fi = &q->family;
-    float thr = opts->score_threshold >= 0.0f ? opts->score_threshold : fi->default_score_threshold;
-    float iou = opts->iou_threshold >= 0.0f ? opts->iou_threshold : fi->default_iou_threshold;
-    int max_det = opts->max_detections > 0 ? opts->max_detections : fi->default_max_detections;
-    dd_det_list_clear(out);
-    if (dd_family_decode(fi, (const float *const *)q->outputs, thr, out, err) != 0) return -1;
-    if (dd_nms(out, iou, (size_t)max_det) != 0) return dd_err_set(err, "NMS: out of memory");
-    struct dd_letterbox lb;
+    struct dd_letterbox lb; /* the INPUT instruction's geometry */
     dd_letterbox_fit((int)frame->width, (int)frame->height, fi->input.width, fi->input.height, &lb);
-    for (size_t i = 0; i < out->n; i++) dd_letterbox_unmap(&lb, &out->v[i]);
-    return 0;
+    return dd_detections_from_outputs(fi, (const float *const *)q->outputs, &lb, opts, out, err);
 }

@@ -36,6 +36,14 @@ int dd_detector_detect(struct dd_detector *d, const struct dd_image *img,
                        const struct dd_detect_opts *opts, struct dd_det_list *out,
                        struct dd_err *err);
 
+/* Outputs of a model of family fi (outputs[k]: the k-th output, float) to
+ * detections in source pixels: score threshold, decoding, NMS, letterbox
+ * unmapping, with opts' values or the family's defaults. Shared by the float
+ * and the quantized detectors. */
+int dd_detections_from_outputs(const struct dd_family_info *fi, const float *const *outputs,
+                               const struct dd_letterbox *lb, const struct dd_detect_opts *opts,
+                               struct dd_det_list *out, struct dd_err *err);
+
 /* Decodes the executor's current outputs (after a run) for a given letterbox. */
 int dd_detector_postprocess(struct dd_detector *d, const struct dd_letterbox *lb,
                             const struct dd_detect_opts *opts, struct dd_det_list *out,
