@@ -8,6 +8,7 @@
 #include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
 #include "accel/qdetector.h"
+#include "tests/random_conv.h"
 #include "tests_common.h"
 
 static uint64_t s = 7;
@@ -37,65 +38,13 @@ static bool same_as_golden(const struct dd_pkg *p, const struct dd_isa_frame *f)
     return same;
 }
 
-/* Builds a one-instruction package around a random CONV and compares backends. */
+/* A random CONV (tests/random_conv.h) on both executors. */
 static void random_conv(int it)
 {
-    struct dd_isa_tensor t[2];
-    struct dd_isa_insn in;
-    memset(t, 0, sizeof(t));
-    memset(&in, 0, sizeof(in));
-    bool dw = rnd(3) == 0;
-    int ic = 1 + (int)rnd(70), oc = dw ? ic : 1 + (int)rnd(40);
-    int k = 1 + (int)rnd(5), st = 1 + (int)rnd(2);
-    int h = k + (int)rnd(12), w = k + (int)rnd(12);
-    in.opcode = DD_ISA_CONV;
-    in.kh = in.kw = (uint8_t)k;
-    in.stride_h = in.stride_w = (uint8_t)st;
-    in.pad_top = (uint8_t)rnd((uint32_t)k), in.pad_left = (uint8_t)rnd((uint32_t)k);
-    in.pad_bottom = (uint8_t)rnd((uint32_t)k), in.pad_right = (uint8_t)rnd((uint32_t)k);
-    in.wbits = rnd(2) ? 8 : 4;
-    in.flags = (uint8_t)((dw ? DD_ISA_F_DEPTHWISE : 0) | (rnd(2) ? DD_ISA_F_LEAKY : 0));
-    int oh = (h + in.pad_top + in.pad_bottom - k) / st + 1,
-        ow = (w + in.pad_left + in.pad_right - k) / st + 1;
-    if (oh >= 2 && ow >= 2 && rnd(3) == 0) in.flags |= DD_ISA_F_POOL2X2, oh /= 2, ow /= 2;
-    int pitch_in = ic + (int)rnd(3); /* sometimes a channel slice */
-    t[0] = (struct dd_isa_tensor){0,
-                                  (uint16_t)h,
-                                  (uint16_t)w,
-                                  (uint16_t)ic,
-                                  (uint16_t)pitch_in,
-                                  (int32_t)rnd(256) - 128,
-                                  0.1f,
-                                  0};
-    uint32_t out_off = (uint32_t)(h * w * pitch_in + 64);
-    t[1] = (struct dd_isa_tensor){out_off,      (uint16_t)oh,
-                                  (uint16_t)ow, (uint16_t)oc,
-                                  (uint16_t)oc, (int32_t)rnd(256) - 128,
-                                  0.1f,         0};
-    size_t per = (size_t)k * k * (dw ? 1 : ic), row = in.wbits == 4 ? (per + 1) / 2 : per;
-    size_t wbytes = row * oc, blob_size = wbytes + 64 + 4 * oc + 64 + 12 * oc + 64;
-    uint8_t *blob = calloc(1, blob_size);
-    for (size_t i = 0; i < wbytes; i++) blob[i] = (uint8_t)rnd(256);
-    in.bias = (uint32_t)((wbytes + 63) / 64 * 64);
-    in.quant = (uint32_t)((in.bias + 4 * oc + 63) / 64 * 64);
-    int32_t *bias = (int32_t *)(blob + in.bias), *q = (int32_t *)(blob + in.quant);
-    for (int c = 0; c < oc; c++) {
-        bias[c] = (int32_t)rnd(20001) - 10000;
-        q[3 * c] = (1 << 30) + (int32_t)rnd(1 << 30);
-        q[3 * c + 1] = (in.flags & DD_ISA_F_LEAKY) ? (int32_t)rnd(1 << 30) : 0;
-        q[3 * c + 2] = (int32_t)rnd(12) - 2;
-    }
-    in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
-    in.clamp_min = rnd(2) ? -128 : t[1].zero_point;
-    in.clamp_max = 127;
-    struct dd_pkg p = {0};
-    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob,
-    p.blob_size = blob_size;
-    p.arena_size = out_off + (uint32_t)(oh * ow * oc) + 64;
-    cr_assert(same_as_golden(&p, NULL),
-              "iteration %d: %s k%d s%d ic%d oc%d %dx%d w%d flags 0x%x differs from golden", it,
-              dw ? "depthwise" : "dense", k, st, ic, oc, h, w, in.wbits, in.flags);
-    free(blob);
+    struct random_conv rc;
+    random_conv_make(&rc, rnd);
+    cr_assert(same_as_golden(&rc.p, NULL), "iteration %d: %s differs from golden", it, rc.desc);
+    random_conv_free(&rc);
 }
 
 static void random_pool(int it)
