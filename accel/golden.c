@@ -8,7 +8,7 @@
 
 static inline int8_t *at(int8_t *arena, const struct dd_isa_tensor *t, int y, int x)
 {
-    return arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+    return arena + dd_isa_offset(t, y, x);
 }
 
 /* Signed weight k of a row starting at byte `row` (int8, or int4 low nibble first). */

@@ -19,6 +19,7 @@
 #ifndef DD_ACCEL_ISA_H
 #define DD_ACCEL_ISA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DD_ISA_VERSION_MAJOR 1
@@ -90,6 +91,12 @@ struct dd_isa_frame {
 };
 
 #define DD_ISA_NO_TENSOR 0xffffu
+
+/* Arena byte offset of element (y, x, 0) of tensor t: the addressing rule above. */
+static inline size_t dd_isa_offset(const struct dd_isa_tensor *t, int y, int x)
+{
+    return t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+}
 
 _Static_assert(sizeof(struct dd_isa_tensor) == 24, "tensor descriptor is 24 bytes");
 _Static_assert(sizeof(struct dd_isa_insn) == 64, "instruction is 64 bytes");

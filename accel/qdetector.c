@@ -84,7 +84,7 @@ void dd_qdetector_dequantize(const struct dd_pkg *p, const int8_t *arena, int te
     const struct dd_isa_tensor *t = &p->tensors[tensor];
     for (int y = 0; y < t->h; y++)
         for (int x = 0; x < t->w; x++) {
-            const int8_t *src = arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+            const int8_t *src = arena + dd_isa_offset(t, y, x);
             float *d = dst + ((size_t)y * t->w + (size_t)x) * t->c;
             for (int c = 0; c < t->c; c++) d[c] = t->scale * (float)(src[c] - t->zero_point);
         }

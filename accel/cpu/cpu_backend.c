@@ -170,7 +170,7 @@ const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp)
 
 static inline const int8_t *pixel(const int8_t *arena, const struct dd_isa_tensor *t, int y, int x)
 {
-    return arena + t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
+    return arena + dd_isa_offset(t, y, x);
 }
 
 /* One biased im2col row for conv position (cy, cx): padding reads the zero point. */
@@ -272,7 +272,7 @@ static void conv_rows(const struct row_job *j)
                     j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params,
                                    r > 0, s->vals);
                 }
-                memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox) * y->pitch, s->vals, y->c);
+                memcpy(j->arena + dd_isa_offset(y, oy, ox), s->vals, y->c);
             }
             continue;
         }
@@ -284,8 +284,7 @@ static void conv_rows(const struct row_job *j)
                 if (dw) depthwise_acc(p, s->acc, in, cv, j->arena, oy, ox + r);
                 j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params, 0,
                                s->vals);
-                memcpy(j->arena + y->offset + ((size_t)oy * y->w + ox + r) * y->pitch, s->vals,
-                       y->c);
+                memcpy(j->arena + dd_isa_offset(y, oy, ox + r), s->vals, y->c);
             }
         }
     }
@@ -422,7 +421,7 @@ static void pool_rows(const struct row_job *j)
                 for (int c = 0; c < C; c++)
                     vals[c] = (int8_t)dd_isa_clamp(vals[c], in->clamp_min, in->clamp_max);
             }
-            memcpy(arena + y->offset + ((size_t)oy * y->w + ox) * y->pitch, vals, (size_t)C);
+            memcpy(arena + dd_isa_offset(y, oy, ox), vals, (size_t)C);
         }
 }
 
@@ -439,7 +438,7 @@ static void add_rows(const struct row_job *j)
     for (int yy = j->row0; yy < j->row1; yy++)
         for (int x = 0; x < y->w; x++) {
             const int8_t *pa = pixel(arena, a, yy, x), *pb = b ? pixel(arena, b, yy, x) : NULL;
-            int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
+            int8_t *dst = arena + dd_isa_offset(y, yy, x);
             for (int c = 0; c < C; c++) {
                 int64_t acc = (int64_t)(pa[c] - a->zero_point) * in->m0;
                 if (c < CB) acc += (int64_t)(pb[c] - b->zero_point) * in->m1;
@@ -461,7 +460,7 @@ static void upsample_rows(const struct row_job *j)
     int32_t z = a->zero_point;
     for (int yy = j->row0; yy < j->row1; yy++)
         for (int x = 0; x < y->w; x++) {
-            int8_t *dst = arena + y->offset + ((size_t)yy * y->w + x) * y->pitch;
+            int8_t *dst = arena + dd_isa_offset(y, yy, x);
             int y0 = yy / 2, x0 = x / 2;
             const int8_t *p00 = pixel(arena, a, y0, x0);
             if (!bil) {
@@ -504,7 +503,7 @@ static void input(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struc
     for (int c = 0; c < 3; c++)
         pad[c] = dd_isa_normalise((int64_t)in->m0 << 16, nrm[c], nrm[3 + c]);
     for (int y = 0; y < o->h; y++) {
-        int8_t *row = arena + o->offset + (size_t)y * o->w * o->pitch;
+        int8_t *row = arena + dd_isa_offset(o, y, 0);
         bool inside_y = y >= lb.box_y && y < lb.box_y + lb.box_h;
         uint32_t y0 = 0, y1 = 0, fy = 0;
         if (inside_y)
