@@ -481,40 +481,37 @@ static void upsample_rows(const struct row_job *j)
 }
 
 /* INPUT: the golden model's arithmetic with the horizontal taps computed once
- * per call instead of once per pixel. Falls back to the golden code when the
- * box is wider than the scratch. */
-static void input(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
+ * per call instead of once per pixel; output rows split over the threads. */
+struct input_ctx {
+    struct dd_letterbox lb;
+    uint32_t (*tx)[3]; /* per box column: x0, x1, weight */
+    int8_t pad[3];
+};
+
+static void input_rows(const struct row_job *j)
 {
-    const struct dd_pkg *p = cp->pkg;
-    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
     const struct dd_isa_tensor *o = &p->tensors[in->out];
     const int64_t *nrm = (const int64_t *)(p->blob + in->quant);
-    struct dd_letterbox lb;
-    dd_letterbox_fit((int)f->width, (int)f->height, o->w, o->h, &lb);
-    uint32_t(*tx)[3] = malloc((size_t)lb.box_w * sizeof(*tx));
-    if (!tx) {
-        dd_golden_insn(p, i, arena, f);
-        return;
-    }
-    for (int x = 0; x < lb.box_w; x++)
-        dd_isa_src_taps((uint32_t)x, f->width, (uint32_t)lb.box_w, &tx[x][0], &tx[x][1], &tx[x][2]);
+    const struct input_ctx *cx = j->ctx;
+    const struct dd_letterbox *lb = &cx->lb;
+    const struct dd_isa_frame *f = j->frame;
     bool bgr = in->flags & DD_ISA_F_BGR;
-    int8_t pad[3];
-    for (int c = 0; c < 3; c++)
-        pad[c] = dd_isa_normalise((int64_t)in->m0 << 16, nrm[c], nrm[3 + c]);
-    for (int y = 0; y < o->h; y++) {
-        int8_t *row = arena + dd_isa_offset(o, y, 0);
-        bool inside_y = y >= lb.box_y && y < lb.box_y + lb.box_h;
+    for (int y = j->row0; y < j->row1; y++) {
+        int8_t *row = j->arena + dd_isa_offset(o, y, 0);
+        bool inside_y = y >= lb->box_y && y < lb->box_y + lb->box_h;
         uint32_t y0 = 0, y1 = 0, fy = 0;
         if (inside_y)
-            dd_isa_src_taps((uint32_t)(y - lb.box_y), f->height, (uint32_t)lb.box_h, &y0, &y1, &fy);
+            dd_isa_src_taps((uint32_t)(y - lb->box_y), f->height, (uint32_t)lb->box_h, &y0, &y1,
+                            &fy);
         for (int x = 0; x < o->w; x++) {
             int8_t *dst = row + (size_t)x * o->pitch;
-            if (!inside_y || x < lb.box_x || x >= lb.box_x + lb.box_w) {
-                memcpy(dst, pad, 3);
+            if (!inside_y || x < lb->box_x || x >= lb->box_x + lb->box_w) {
+                memcpy(dst, cx->pad, 3);
                 continue;
             }
-            const uint32_t *t = tx[x - lb.box_x];
+            const uint32_t *t = cx->tx[x - lb->box_x];
             uint8_t p00[3], p01[3], p10[3], p11[3];
             dd_isa_frame_rgb(f, t[0], y0, p00);
             dd_isa_frame_rgb(f, t[1], y0, p01);
@@ -530,7 +527,28 @@ static void input(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struc
                 dst[c] = dd_isa_normalise(v[bgr ? 2 - c : c], nrm[c], nrm[3 + c]);
         }
     }
-    free(tx);
+}
+
+static void input(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
+{
+    const struct dd_pkg *p = cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[i];
+    const struct dd_isa_tensor *o = &p->tensors[in->out];
+    const int64_t *nrm = (const int64_t *)(p->blob + in->quant);
+    struct input_ctx cx;
+    dd_letterbox_fit((int)f->width, (int)f->height, o->w, o->h, &cx.lb);
+    cx.tx = malloc((size_t)cx.lb.box_w * sizeof(*cx.tx));
+    if (!cx.tx) { /* no memory for the taps: the golden code needs none */
+        dd_golden_insn(p, i, arena, f);
+        return;
+    }
+    for (int x = 0; x < cx.lb.box_w; x++)
+        dd_isa_src_taps((uint32_t)x, f->width, (uint32_t)cx.lb.box_w, &cx.tx[x][0], &cx.tx[x][1],
+                        &cx.tx[x][2]);
+    for (int c = 0; c < 3; c++)
+        cx.pad[c] = dd_isa_normalise((int64_t)in->m0 << 16, nrm[c], nrm[3 + c]);
+    run_rows(cp, i, arena, f, &cx, input_rows);
+    free(cx.tx);
 }
 
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f)
