@@ -101,6 +101,60 @@ int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame,
     return 0;
 }
 
+static uint32_t input_prefix(const struct dd_pkg *p)
+{
+    uint32_t n = 0;
+    while (n < p->n_insns && p->insns[n].opcode == DD_ISA_INPUT) n++;
+    return n;
+}
+
+static int run_range(struct dd_qdetector *q, const struct dd_isa_frame *frame, uint32_t first,
+                     uint32_t end, struct dd_err *err)
+{
+    const struct dd_pkg *p = q->pkg;
+    for (uint32_t i = first; i < end; i++)
+        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
+            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    for (uint32_t i = first; i < end; i++) {
+        if (q->cpu)
+            dd_cpu_insn(q->cpu, i, q->arena, frame);
+        else
+            dd_golden_insn(p, i, q->arena, frame);
+    }
+    return 0;
+}
+
+int dd_qdetector_preprocess(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                            struct dd_err *err)
+{
+    return run_range(q, frame, 0, input_prefix(q->pkg), err);
+}
+
+int dd_qdetector_infer_rest(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                            struct dd_err *err)
+{
+    if (run_range(q, frame, input_prefix(q->pkg), q->pkg->n_insns, err) != 0) return -1;
+    const struct dd_pkg_meta *m = &q->pkg->meta;
+    for (int k = 0; k < m->n_outputs; k++)
+        dd_qdetector_dequantize(q->pkg, q->arena, m->outputs[k].tensor, q->outputs[k]);
+    return 0;
+}
+
+int dd_qdetector_postprocess(struct dd_qdetector *q, uint32_t frame_w, uint32_t frame_h,
+                             const struct dd_detect_opts *opts, struct dd_det_list *out,
+                             struct dd_err *err)
+{
+    const struct dd_family_info *fi = &q->family;
+    struct dd_letterbox lb; /* the INPUT instruction's geometry */
+    dd_letterbox_fit((int)frame_w, (int)frame_h, fi->input.width, fi->input.height, &lb);
+    return dd_detections_from_outputs(fi, (const float *const *)q->outputs, &lb, opts, out, err);
+}
+
+int64_t dd_qdetector_helper_cpu_ns(const struct dd_qdetector *q)
+{
+    return q->cpu ? dd_cpu_helper_cpu_ns(q->cpu) : 0;
+}
+
 int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame,
                         const struct dd_detect_opts *opts, struct dd_det_list *out,
                         struct dd_err *err)

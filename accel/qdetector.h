@@ -37,6 +37,19 @@ void dd_qdetector_close(struct dd_qdetector *q);
 int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame,
                        struct dd_err *err);
 
+/* The same in the pipeline's stages: the leading INPUT instructions
+ * (preprocessing: frame -> input tensor), the rest of the program (with
+ * dequantized outputs), and decoding into detections in frame pixels. */
+int dd_qdetector_preprocess(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                            struct dd_err *err);
+int dd_qdetector_infer_rest(struct dd_qdetector *q, const struct dd_isa_frame *frame,
+                            struct dd_err *err);
+int dd_qdetector_postprocess(struct dd_qdetector *q, uint32_t frame_w, uint32_t frame_h,
+                             const struct dd_detect_opts *opts, struct dd_det_list *out,
+                             struct dd_err *err);
+/* CPU time of the backend's helper threads so far (ns; 0 for golden). */
+int64_t dd_qdetector_helper_cpu_ns(const struct dd_qdetector *q);
+
 int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame,
                         const struct dd_detect_opts *opts, struct dd_det_list *out,
                         struct dd_err *err);

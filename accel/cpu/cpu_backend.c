@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "accel/cpu/qs8_gemm.h"
 #include "accel/cpu/qs8_requant.h"
@@ -308,6 +309,18 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
+}
+
+int64_t dd_cpu_helper_cpu_ns(const struct dd_cpu_prog *cp)
+{
+    int64_t total = 0;
+    for (int t = 0; t < cp->w.n; t++) {
+        clockid_t id;
+        struct timespec ts;
+        if (pthread_getcpuclockid(cp->w.tid[t + 1], &id) == 0 && clock_gettime(id, &ts) == 0)
+            total += (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    }
+    return total;
 }
 
 static void stop_workers(struct workers *w)

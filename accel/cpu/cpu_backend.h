@@ -1,7 +1,9 @@
 /* The CPU backend: runs a package's program bit-exactly like the golden model,
  * faster. CONV (dense and depthwise) has its own kernels built on the qs8
- * microkernels with runtime ISA dispatch; the other instructions use the
- * golden model's code (their cost is small next to convolution).
+ * microkernels with runtime ISA dispatch; POOL, ADD, UPSAMPLE and INPUT have
+ * row-parallel kernels; D2S and LUT use the golden model's code (their cost
+ * is small next to convolution). Work is split over the calling thread and
+ * persistent helper threads.
  *
  * Ownership: a prepared program borrows the package (which must outlive it)
  * and owns unpacked weights and scratch; one prepared program runs one
@@ -18,6 +20,9 @@ void dd_cpu_free(struct dd_cpu_prog *cp);
 
 /* Which dot-product kernel the convolutions use ("avx512vnni", "avx2", "scalar"). */
 const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp);
+
+/* CPU time the helper threads have used so far (ns), for per-stage accounting. */
+int64_t dd_cpu_helper_cpu_ns(const struct dd_cpu_prog *cp);
 
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f);
 int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame *f,

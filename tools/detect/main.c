@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "  compile     quantize a model with calibration frames into a model package\n"
             "  evaluate    AP50 of a package's detections against its float model's\n"
             "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
+            "  pipeline    run the real-time pipeline (source -> detector -> overlay -> sink)\n"
             "\n"
             "'detect COMMAND --help' shows a command's options. --version prints the version.\n");
 }
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
         status = dd_cmd_evaluate(argc - 1, argv + 1);
     else if (strcmp(cmd, "compile") == 0)
         status = dd_cmd_compile(argc - 1, argv + 1);
+    else if (strcmp(cmd, "pipeline") == 0)
+        status = dd_cmd_pipeline(argc - 1, argv + 1);
     else if (strcmp(cmd, "preprocess") == 0)
         status = dd_cmd_preprocess(argc - 1, argv + 1);
     else

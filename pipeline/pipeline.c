@@ -1,0 +1,501 @@
+#include "pipeline/pipeline.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "detectors/labels.h"
+#include "pipeline/frame_queue.h"
+#include "postproc/overlay.h"
+
+#define OUTPUT_QUEUE_DEPTH 4
+#define DETECT_QUEUE_DEPTH 2
+
+struct dd_pipeline {
+    struct dd_pipeline_config cfg;
+    char *model_path, *source_spec, *sink_spec, *drm_device;
+    struct dd_qdetector *det;
+    struct dd_source *src;
+    struct dd_sink *sink;
+    enum dd_detect_policy policy;
+
+    struct dd_frame_queue det_q, out_q;
+    pthread_t capture_tid, detect_tid, output_tid;
+    int started;
+    _Atomic int stop;
+
+    pthread_mutex_t mu; /* guards everything below and frames' det_state waits */
+    pthread_cond_t det_cv, finished_cv;
+    struct dd_detect_settings settings;
+    struct dd_pipeline_stats st; /* counters; summaries filled on read */
+    int threads_done;
+    struct dd_det_list last_dets; /* output thread: the latest detections shown */
+    dd_pipeline_frame_cb cb;
+    void *cb_user;
+
+    struct dd_stage_stats stage[DD_STAGE_COUNT], latency;
+    int64_t t_start_ns, t_end_ns, cpu_start_ns, cpu_end_ns;
+    int64_t t_first_out_ns;
+};
+
+const char *dd_pipeline_stage_name(enum dd_pipeline_stage s)
+{
+    static const char *names[] = {"capture",     "preprocess", "inference",
+                                  "postprocess", "overlay",    "output"};
+    return s < DD_STAGE_COUNT ? names[s] : "?";
+}
+
+void dd_detect_settings_default(struct dd_detect_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->opts = (struct dd_detect_opts)DD_DETECT_OPTS_DEFAULT;
+    for (int c = 0; c < DD_PIPELINE_MAX_CLASSES; c++) {
+        s->class_threshold[c] = -1.0f;
+        s->class_enabled[c] = 1;
+    }
+    s->roi[2] = s->roi[3] = 1.0f;
+    s->overlay = 1;
+}
+
+void dd_detect_settings_filter(const struct dd_detect_settings *s, uint32_t w, uint32_t h,
+                               struct dd_det_list *dets)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < dets->n; i++) {
+        const struct dd_det *d = &dets->v[i];
+        int c = d->cls;
+        if (c >= 0 && c < DD_PIPELINE_MAX_CLASSES) {
+            if (!s->class_enabled[c]) continue;
+            if (s->class_threshold[c] >= 0 && d->score < s->class_threshold[c]) continue;
+        }
+        if (s->roi_enabled) {
+            float cx = (d->x1 + d->x2) * 0.5f / (float)w, cy = (d->y1 + d->y2) * 0.5f / (float)h;
+            if (cx < s->roi[0] || cx > s->roi[2] || cy < s->roi[1] || cy > s->roi[3]) continue;
+        }
+        dets->v[k++] = *d;
+    }
+    dets->n = k;
+}
+
+static void set_error(struct dd_pipeline *p, const char *what, const struct dd_err *e)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(p->st.last_error, sizeof(p->st.last_error), "%s: %s", what, e->msg);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void set_state(struct dd_pipeline *p, struct dd_frame *f, enum dd_frame_det_state s)
+{
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&f->det_state, s);
+    pthread_cond_broadcast(&p->det_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- capture ---- */
+
+static void *capture_main(void *arg)
+{
+    struct dd_pipeline *p = arg;
+    int live = p->src->live;
+    int64_t t_prev = dd_now_ns(), cpu_prev = dd_thread_cpu_ns();
+    while (!atomic_load(&p->stop)) {
+        struct dd_frame *f = NULL;
+        struct dd_err e = {{0}};
+        enum dd_source_result r = dd_source_next(p->src, &f, 100, &e);
+        if (r == DD_SOURCE_TIMEOUT) continue;
+        if (r == DD_SOURCE_LOST) {
+            DD_LOG_W("source lost: %s (reopening)", e.msg);
+            set_error(p, "source", &e);
+            continue;
+        }
+        if (r == DD_SOURCE_END) break;
+        if (r == DD_SOURCE_ERROR) {
+            DD_LOG_E("source: %s", e.msg);
+            set_error(p, "source", &e);
+            pthread_mutex_lock(&p->mu);
+            p->st.failed = 1;
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        int64_t now = dd_now_ns(), cpu = dd_thread_cpu_ns();
+        dd_stage_stats_record(&p->stage[DD_STAGE_CAPTURE], now - t_prev, cpu - cpu_prev);
+        t_prev = now;
+        cpu_prev = cpu;
+        pthread_mutex_lock(&p->mu);
+        p->st.frames_captured++;
+        if (!p->st.width) {
+            p->st.width = f->width;
+            p->st.height = f->height;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (live && dd_frame_queue_length(&p->out_q) >= OUTPUT_QUEUE_DEPTH) {
+            pthread_mutex_lock(&p->mu);
+            p->st.frames_dropped++; /* the output side is behind: keep the camera going */
+            pthread_mutex_unlock(&p->mu);
+            dd_frame_unref(f);
+            continue;
+        }
+        atomic_store(&f->det_state, DD_DET_QUEUED);
+        dd_frame_ref(f);
+        if (p->policy == DD_DETECT_EVERY) {
+            if (dd_frame_queue_push(&p->det_q, f) != 0) {
+                atomic_store(&f->det_state, DD_DET_SKIPPED);
+                dd_frame_unref(f);
+            }
+        } else {
+            struct dd_frame *old = dd_frame_queue_push_latest(&p->det_q, f);
+            if (old) {
+                set_state(p, old, DD_DET_SKIPPED);
+                if (old != f) {
+                    pthread_mutex_lock(&p->mu);
+                    p->st.frames_skipped++;
+                    pthread_mutex_unlock(&p->mu);
+                }
+                dd_frame_unref(old);
+            }
+        }
+        if (dd_frame_queue_push(&p->out_q, f) != 0) dd_frame_unref(f);
+        if (p->cfg.max_frames && p->st.frames_captured >= p->cfg.max_frames) break;
+        t_prev = dd_now_ns();
+        cpu_prev = dd_thread_cpu_ns();
+    }
+    dd_frame_queue_close(&p->det_q);
+    dd_frame_queue_close(&p->out_q);
+    return NULL;
+}
+
+/* ---- detect ---- */
+
+static void *detect_main(void *arg)
+{
+    struct dd_pipeline *p = arg;
+    struct dd_det_list dets;
+    dd_det_list_init(&dets);
+    struct dd_frame *f;
+    while ((f = dd_frame_queue_pop(&p->det_q, -1))) {
+        set_state(p, f, DD_DET_RUNNING);
+        struct dd_detect_settings s;
+        dd_pipeline_get_settings(p, &s);
+        struct dd_isa_frame in = dd_frame_isa(f);
+        struct dd_err e = {{0}};
+        int64_t t0 = dd_now_ns(), c0 = dd_thread_cpu_ns(), h0 = dd_qdetector_helper_cpu_ns(p->det);
+        dd_buffer_cpu_begin(f->fd, f->kind, 0);
+        int rc = dd_qdetector_preprocess(p->det, &in, &e);
+        dd_buffer_cpu_end(f->fd, f->kind, 0);
+        int64_t t1 = dd_now_ns(), c1 = dd_thread_cpu_ns(), h1 = dd_qdetector_helper_cpu_ns(p->det);
+        if (rc == 0) rc = dd_qdetector_infer_rest(p->det, &in, &e);
+        int64_t t2 = dd_now_ns(), c2 = dd_thread_cpu_ns(), h2 = dd_qdetector_helper_cpu_ns(p->det);
+        dd_det_list_clear(&dets);
+        if (rc == 0) rc = dd_qdetector_postprocess(p->det, f->width, f->height, &s.opts, &dets, &e);
+        if (rc == 0) dd_detect_settings_filter(&s, f->width, f->height, &dets);
+        int64_t t3 = dd_now_ns(), c3 = dd_thread_cpu_ns();
+        if (rc != 0) {
+            set_error(p, "detector", &e);
+            pthread_mutex_lock(&p->mu);
+            p->st.detector_errors++;
+            pthread_mutex_unlock(&p->mu);
+            set_state(p, f, DD_DET_FAILED);
+            dd_frame_unref(f);
+            continue;
+        }
+        dd_stage_stats_record(&p->stage[DD_STAGE_PREPROCESS], t1 - t0, (c1 - c0) + (h1 - h0));
+        dd_stage_stats_record(&p->stage[DD_STAGE_INFERENCE], t2 - t1, (c2 - c1) + (h2 - h1));
+        dd_stage_stats_record(&p->stage[DD_STAGE_POSTPROCESS], t3 - t2, c3 - c2);
+        dd_det_list_clear(&f->dets);
+        int oom = 0;
+        for (size_t i = 0; i < dets.n && !oom; i++) oom = dd_det_list_push(&f->dets, &dets.v[i]);
+        f->t_detected_ns = t3;
+        pthread_mutex_lock(&p->mu);
+        p->st.frames_processed++;
+        p->st.detections += dets.n;
+        for (size_t i = 0; i < dets.n; i++)
+            if (dets.v[i].cls >= 0 && dets.v[i].cls < DD_PIPELINE_MAX_CLASSES)
+                p->st.detections_per_class[dets.v[i].cls]++;
+        atomic_store(&f->det_state, DD_DET_DONE);
+        pthread_cond_broadcast(&p->det_cv);
+        pthread_mutex_unlock(&p->mu);
+        dd_frame_unref(f);
+    }
+    dd_det_list_free(&dets);
+    return NULL;
+}
+
+/* ---- output ---- */
+
+static void draw_fps(struct dd_pipeline *p, const struct dd_yuv_image *img)
+{
+    char line[96];
+    pthread_mutex_lock(&p->mu);
+    double secs = (double)(dd_now_ns() - p->t_first_out_ns) / 1e9;
+    double fps = secs > 0 ? (double)p->st.frames_output / secs : 0.0;
+    pthread_mutex_unlock(&p->mu);
+    snprintf(line, sizeof(line), "%.1f fps  %s", fps, p->det->family.name);
+    struct dd_yuv_color white = {235, 128, 128}, black = {16, 128, 128};
+    dd_overlay_fill(img, 0, 0, (int)strlen(line) * 16 + 8, 36, black);
+    dd_overlay_text(img, 4, 2, line, 2, white);
+}
+
+static void *output_main(void *arg)
+{
+    struct dd_pipeline *p = arg;
+    struct dd_frame *f;
+    const char *const *names =
+        p->det->family.num_classes == DD_COCO_CLASSES ? dd_coco_labels : dd_face_labels;
+    int n_names = p->det->family.num_classes == DD_COCO_CLASSES ? DD_COCO_CLASSES : 1;
+    while ((f = dd_frame_queue_pop(&p->out_q, -1))) {
+        pthread_mutex_lock(&p->mu);
+        int st;
+        while ((st = atomic_load(&f->det_state)) == DD_DET_QUEUED || st == DD_DET_RUNNING)
+            pthread_cond_wait(&p->det_cv, &p->mu);
+        struct dd_detect_settings s = p->settings;
+        pthread_mutex_unlock(&p->mu);
+        if (st == DD_DET_DONE) {
+            dd_det_list_clear(&p->last_dets);
+            for (size_t i = 0; i < f->dets.n; i++) dd_det_list_push(&p->last_dets, &f->dets.v[i]);
+        }
+        int64_t t0 = dd_now_ns(), c0 = dd_thread_cpu_ns();
+        if (s.overlay || s.overlay_fps) {
+            struct dd_yuv_image img = {f->format == DD_FRAME_NV12 ? DD_YUV_NV12 : DD_YUV_YUYV,
+                                       f->width,
+                                       f->height,
+                                       f->plane[0],
+                                       f->plane[1],
+                                       f->pitch[0],
+                                       f->pitch[1]};
+            struct dd_overlay_opts o = {3, 1, 1, names, n_names};
+            dd_buffer_cpu_begin(f->fd, f->kind, 1);
+            if (s.overlay) dd_overlay_detections(&img, &p->last_dets, &o);
+            if (s.overlay_fps) draw_fps(p, &img);
+            dd_buffer_cpu_end(f->fd, f->kind, 1);
+        }
+        int64_t t1 = dd_now_ns(), c1 = dd_thread_cpu_ns();
+        if (p->cb) p->cb(p->cb_user, f, &p->last_dets);
+        struct dd_err e = {{0}};
+        int rc = dd_sink_put(p->sink, f, &e);
+        int64_t t2 = dd_now_ns(), c2 = dd_thread_cpu_ns();
+        dd_stage_stats_record(&p->stage[DD_STAGE_OVERLAY], t1 - t0, c1 - c0);
+        dd_stage_stats_record(&p->stage[DD_STAGE_OUTPUT], t2 - t1, c2 - c1);
+        dd_stage_stats_record(&p->latency, t2 - f->t_capture_ns, 0);
+        pthread_mutex_lock(&p->mu);
+        if (rc != 0) {
+            p->st.sink_errors++;
+            snprintf(p->st.last_error, sizeof(p->st.last_error), "sink: %s", e.msg);
+        } else {
+            if (!p->st.frames_output) p->t_first_out_ns = t2;
+            p->st.frames_output++;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (rc != 0) DD_LOG_W("sink: %s", e.msg);
+        dd_frame_unref(f);
+    }
+    struct dd_err e = {{0}};
+    if (dd_sink_finish(p->sink, &e) != 0) {
+        DD_LOG_W("sink: %s", e.msg);
+        set_error(p, "sink", &e);
+    }
+    pthread_mutex_lock(&p->mu);
+    p->t_end_ns = dd_now_ns();
+    p->cpu_end_ns = dd_process_cpu_ns();
+    p->threads_done = 1;
+    p->st.finished = 1;
+    pthread_cond_broadcast(&p->finished_cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline **out,
+                       struct dd_err *err)
+{
+    *out = NULL;
+    if (!cfg->model) return dd_err_set(err, "no model package given");
+    struct dd_pipeline *p = calloc(1, sizeof(*p));
+    if (!p) return dd_err_set(err, "out of memory");
+    p->cfg = *cfg;
+    p->model_path = dup_or_null(cfg->model);
+    p->source_spec = dup_or_null(cfg->source.spec);
+    p->sink_spec = dup_or_null(cfg->sink.spec);
+    p->drm_device = dup_or_null(cfg->sink.drm_device);
+    p->cfg.model = p->model_path;
+    p->cfg.source.spec = p->source_spec;
+    p->cfg.sink.spec = p->sink_spec;
+    p->cfg.sink.drm_device = p->drm_device;
+    p->settings = cfg->settings;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->det_cv, NULL);
+    pthread_cond_init(&p->finished_cv, NULL);
+    for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_init(&p->stage[s]);
+    dd_stage_stats_init(&p->latency);
+    dd_det_list_init(&p->last_dets);
+    *out = p; /* from here dd_pipeline_destroy cleans up */
+    if (!dd_qdetector_is_package(cfg->model)) {
+        dd_err_set(err, "%s: not a model package (make one with `detect compile`)", cfg->model);
+        goto fail;
+    }
+    if (dd_qdetector_open(cfg->model, cfg->backend, &p->det, err) != 0) goto fail;
+    if (dd_source_open(&p->cfg.source, &p->src, err) != 0) {
+        dd_err_prefix(err, "source");
+        goto fail;
+    }
+    if (dd_sink_open(&p->cfg.sink, &p->sink, err) != 0) goto fail;
+    p->policy = cfg->policy == DD_DETECT_AUTO ? (p->src->live ? DD_DETECT_LATEST : DD_DETECT_EVERY)
+                                              : cfg->policy;
+    if (dd_frame_queue_init(&p->det_q, p->policy == DD_DETECT_LATEST ? 1 : DETECT_QUEUE_DEPTH,
+                            err) != 0 ||
+        dd_frame_queue_init(&p->out_q, OUTPUT_QUEUE_DEPTH + DETECT_QUEUE_DEPTH + 1, err) != 0)
+        goto fail;
+    p->st.backend = cfg->backend == DD_BACKEND_CPU ? "cpu" : "golden";
+    p->st.source_kind = p->src->ops->name;
+    p->st.sink_kind = p->sink->ops->name;
+    return 0;
+fail:
+    dd_pipeline_destroy(p);
+    *out = NULL;
+    return -1;
+}
+
+void dd_pipeline_set_frame_callback(struct dd_pipeline *p, dd_pipeline_frame_cb cb, void *user)
+{
+    p->cb = cb;
+    p->cb_user = user;
+}
+
+int dd_pipeline_start(struct dd_pipeline *p, struct dd_err *err)
+{
+    if (p->started) return dd_err_set(err, "pipeline already started");
+    p->t_start_ns = dd_now_ns();
+    p->cpu_start_ns = dd_process_cpu_ns();
+    if (pthread_create(&p->output_tid, NULL, output_main, p) != 0)
+        return dd_err_set(err, "cannot start the output thread");
+    if (pthread_create(&p->detect_tid, NULL, detect_main, p) != 0) {
+        dd_frame_queue_close(&p->out_q);
+        pthread_join(p->output_tid, NULL);
+        return dd_err_set(err, "cannot start the detect thread");
+    }
+    if (pthread_create(&p->capture_tid, NULL, capture_main, p) != 0) {
+        dd_frame_queue_close(&p->det_q);
+        dd_frame_queue_close(&p->out_q);
+        pthread_join(p->detect_tid, NULL);
+        pthread_join(p->output_tid, NULL);
+        return dd_err_set(err, "cannot start the capture thread");
+    }
+    p->started = 1;
+    pthread_mutex_lock(&p->mu);
+    p->st.running = 1;
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+int dd_pipeline_wait(struct dd_pipeline *p, int timeout_ms)
+{
+    struct timespec until = dd_deadline_ms(timeout_ms);
+    pthread_mutex_lock(&p->mu);
+    while (!p->threads_done && timeout_ms != 0) {
+        int r = timeout_ms < 0 ? pthread_cond_wait(&p->finished_cv, &p->mu)
+                               : pthread_cond_timedwait(&p->finished_cv, &p->mu, &until);
+        if (r != 0 && timeout_ms >= 0) break;
+    }
+    int done = p->threads_done;
+    pthread_mutex_unlock(&p->mu);
+    return done;
+}
+
+void dd_pipeline_stop(struct dd_pipeline *p)
+{
+    if (!p->started) return;
+    atomic_store(&p->stop, 1);
+    pthread_join(p->capture_tid, NULL);
+    pthread_join(p->detect_tid, NULL);
+    pthread_join(p->output_tid, NULL);
+    p->started = 0;
+    pthread_mutex_lock(&p->mu);
+    p->st.running = 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void dd_pipeline_destroy(struct dd_pipeline *p)
+{
+    if (!p) return;
+    dd_pipeline_stop(p);
+    dd_frame_queue_destroy(&p->det_q);
+    dd_frame_queue_destroy(&p->out_q);
+    dd_sink_close(p->sink);
+    dd_source_close(p->src);
+    dd_qdetector_close(p->det);
+    dd_det_list_free(&p->last_dets);
+    for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_destroy(&p->stage[s]);
+    dd_stage_stats_destroy(&p->latency);
+    pthread_cond_destroy(&p->finished_cv);
+    pthread_cond_destroy(&p->det_cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p->model_path);
+    free(p->source_spec);
+    free(p->sink_spec);
+    free(p->drm_device);
+    free(p);
+}
+
+void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out)
+{
+    pthread_mutex_lock(&p->mu);
+    *out = p->st;
+    int64_t t_end = p->threads_done ? p->t_end_ns : dd_now_ns();
+    int64_t cpu_end = p->threads_done ? p->cpu_end_ns : dd_process_cpu_ns();
+    int64_t t_first = p->t_first_out_ns;
+    pthread_mutex_unlock(&p->mu);
+    if (p->src) {
+        out->frames_lost = p->src->stats.lost;
+        out->source_reopens = p->src->stats.reopens;
+        out->buffer_kind = dd_buf_kind_name(p->src->stats.kind);
+        out->frame_copies = p->src->stats.copies;
+    }
+    if (p->sink) {
+        out->frame_copies += p->sink->stats.copies;
+        out->sink_zero_copy = p->sink->stats.zero_copy;
+    }
+    out->elapsed_s = (double)(t_end - p->t_start_ns) / 1e9;
+    double out_s = t_first ? (double)(t_end - t_first) / 1e9 : 0.0;
+    out->fps = out->frames_output > 1 && out_s > 0 ? (double)(out->frames_output - 1) / out_s : 0.0;
+    double our_cpu = 0.0;
+    for (int s = 0; s < DD_STAGE_COUNT; s++) {
+        dd_stage_stats_summary(&p->stage[s], &out->stage[s]);
+        out->stage_cpu_ms[s] = out->stage[s].cpu_ms_per_item;
+        if (s != DD_STAGE_CAPTURE)
+            our_cpu += out->stage[s].cpu_ms_per_item * (double)out->stage[s].count;
+    }
+    dd_stage_stats_summary(&p->latency, &out->latency);
+    double total_ms = (double)(cpu_end - p->cpu_start_ns) / 1e6;
+    if (out->frames_captured) /* the source's own thread plus decoder threads: the rest */
+        out->stage_cpu_ms[DD_STAGE_CAPTURE] =
+            (total_ms - our_cpu) > 0 ? (total_ms - our_cpu) / (double)out->frames_captured : 0.0;
+    out->process_cpu_ms = out->frames_output ? total_ms / (double)out->frames_output : 0.0;
+}
+
+void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_settings *s)
+{
+    pthread_mutex_lock(&p->mu);
+    p->settings = *s;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out)
+{
+    pthread_mutex_lock(&p->mu);
+    *out = p->settings;
+    pthread_mutex_unlock(&p->mu);
+}
+
+const struct dd_qdetector *dd_pipeline_detector(const struct dd_pipeline *p)
+{
+    return p->det;
+}

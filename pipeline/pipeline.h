@@ -1,0 +1,116 @@
+/* The real-time pipeline: source -> detector -> overlay -> sink, one thread
+ * per stage, connected by bounded frame queues.
+ *
+ *   capture thread   pulls frames from the source; hands each one to the
+ *                    detector queue and to the output queue (references)
+ *   detect thread    preprocess (INPUT) -> inference -> postprocess; writes
+ *                    the frame's detections and marks it DONE
+ *   output thread    takes frames in capture order, waits until the detector
+ *                    is done with a frame it took (or it was skipped), draws
+ *                    the overlay in place and hands the frame to the sink
+ *
+ * Detector policy: DD_DETECT_EVERY (every frame is detected; the detector's
+ * queue applies back-pressure, the default for files) or DD_DETECT_LATEST
+ * (a one-slot queue where the newest frame evicts an older waiting one,
+ * counted as skipped; skipped frames are shown with the latest detections).
+ * With a live source, a frame that finds the output queue full is dropped
+ * (counted). No stage copies pixels; the counters say when a source or sink
+ * had to (docs/ARCHITECTURE.md). */
+#ifndef DD_PIPELINE_PIPELINE_H
+#define DD_PIPELINE_PIPELINE_H
+
+#include <stdint.h>
+
+#include "accel/qdetector.h"
+#include "pipeline/sink.h"
+#include "pipeline/source.h"
+#include "pipeline/stage_stats.h"
+
+#define DD_PIPELINE_MAX_CLASSES 128
+
+enum dd_detect_policy { DD_DETECT_EVERY = 0, DD_DETECT_LATEST = 1, DD_DETECT_AUTO = 2 };
+
+/* What may change while the pipeline runs (dd_pipeline_set_settings). */
+struct dd_detect_settings {
+    struct dd_detect_opts opts;                     /* score/IoU threshold, max detections */
+    float class_threshold[DD_PIPELINE_MAX_CLASSES]; /* < 0: opts.score_threshold */
+    uint8_t class_enabled[DD_PIPELINE_MAX_CLASSES]; /* 0: dropped */
+    int roi_enabled;
+    float roi[4];    /* x0, y0, x1, y1 in 0..1 of the frame: keep boxes whose centre is inside */
+    int overlay;     /* draw boxes and labels */
+    int overlay_fps; /* draw the FPS line */
+};
+
+void dd_detect_settings_default(struct dd_detect_settings *s);
+/* Applies class enables, per-class thresholds and the ROI to a list (frame
+ * pixels of a w x h frame), in place. */
+void dd_detect_settings_filter(const struct dd_detect_settings *s, uint32_t w, uint32_t h,
+                               struct dd_det_list *dets);
+
+struct dd_pipeline_config {
+    struct dd_source_config source;
+    struct dd_sink_config sink;
+    const char *model; /* model package (detect compile) */
+    enum dd_backend backend;
+    enum dd_detect_policy policy; /* AUTO: LATEST for live sources, EVERY otherwise */
+    struct dd_detect_settings settings;
+    uint64_t max_frames; /* stop after this many captured frames (0: no limit) */
+};
+
+enum dd_pipeline_stage {
+    DD_STAGE_CAPTURE,
+    DD_STAGE_PREPROCESS,
+    DD_STAGE_INFERENCE,
+    DD_STAGE_POSTPROCESS,
+    DD_STAGE_OVERLAY,
+    DD_STAGE_OUTPUT,
+    DD_STAGE_COUNT
+};
+const char *dd_pipeline_stage_name(enum dd_pipeline_stage s);
+
+struct dd_pipeline_stats {
+    uint64_t frames_captured, frames_processed, frames_output;
+    uint64_t frames_dropped; /* live source frames the output side could not take */
+    uint64_t frames_skipped; /* frames the detector skipped (latest-frame-wins) */
+    uint64_t frames_lost;    /* frames the device dropped (sequence gaps) */
+    uint64_t frame_copies;   /* pixel copies made by sources and sinks */
+    uint64_t sink_zero_copy; /* frames the sink took without a copy */
+    uint64_t detector_errors, sink_errors, source_reopens;
+    uint64_t detections; /* total detections drawn on processed frames */
+    uint64_t detections_per_class[DD_PIPELINE_MAX_CLASSES];
+    double elapsed_s, fps; /* output frames per second since start */
+    struct dd_stage_summary stage[DD_STAGE_COUNT];
+    struct dd_stage_summary latency;     /* capture -> output, end to end */
+    double stage_cpu_ms[DD_STAGE_COUNT]; /* CPU ms per frame (capture: incl. decoder threads) */
+    double process_cpu_ms;               /* whole process, per output frame */
+    const char *source_kind, *sink_kind, *buffer_kind, *backend;
+    uint32_t width, height;
+    int running, finished, failed;
+    char last_error[DD_ERR_MSG_MAX + 32];
+};
+
+struct dd_pipeline;
+
+/* Called on the output thread for every frame after the overlay, before the
+ * sink; the frame is lent for the call (take a reference to keep it). */
+typedef void (*dd_pipeline_frame_cb)(void *user, struct dd_frame *f,
+                                     const struct dd_det_list *dets);
+
+/* Opens the model, source and sink (errors here are the config's fault). */
+int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline **out,
+                       struct dd_err *err);
+void dd_pipeline_set_frame_callback(struct dd_pipeline *p, dd_pipeline_frame_cb cb, void *user);
+int dd_pipeline_start(struct dd_pipeline *p, struct dd_err *err);
+/* Waits until the pipeline finished on its own (end of stream, max_frames,
+ * fatal error) or timeout_ms passed (-1: forever); 1 if finished. */
+int dd_pipeline_wait(struct dd_pipeline *p, int timeout_ms);
+/* Stops capture, drains the queues, joins the threads, flushes the sink. */
+void dd_pipeline_stop(struct dd_pipeline *p);
+void dd_pipeline_destroy(struct dd_pipeline *p);
+
+void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out);
+void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_settings *s);
+void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out);
+const struct dd_qdetector *dd_pipeline_detector(const struct dd_pipeline *p);
+
+#endif
