@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "postproc/f32_kernels.h"
+
 float dd_nanodet_side_distance(const float *logits, int bins)
 {
     float mx = logits[0];
@@ -19,14 +21,13 @@ int dd_decode_nanodet(const struct dd_nanodet_level *levels, int n_levels, int n
                       int bins, float score_threshold, struct dd_det_list *out)
 {
     if (bins < 1 || bins > DD_NANODET_MAX_BINS || num_classes < 1) return -1;
+    dd_f32_any_ge_fn any_ge = dd_postproc_kernels_best()->any_ge;
     for (int l = 0; l < n_levels; l++) {
         const struct dd_nanodet_level *lv = &levels[l];
         int cells = lv->grid_w * lv->grid_h;
         for (int i = 0; i < cells; i++) {
             const float *sc = lv->cls + (size_t)i * (size_t)num_classes;
-            int any = 0;
-            for (int c = 0; c < num_classes; c++) any |= sc[c] >= score_threshold;
-            if (!any) continue;
+            if (!any_ge(sc, (size_t)num_classes, score_threshold)) continue;
             const float *rg = lv->reg + (size_t)i * 4u * (size_t)bins;
             float cx = ((float)(i % lv->grid_w) + 0.5f) * (float)lv->stride;
             float cy = ((float)(i / lv->grid_w) + 0.5f) * (float)lv->stride;

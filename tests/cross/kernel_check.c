@@ -9,6 +9,7 @@
 #include "accel/cpu/cpu_backend.h"
 #include "accel/cpu/qs8_gemm.h"
 #include "accel/golden.h"
+#include "postproc/f32_kernels.h"
 #include "tests/random_conv.h"
 
 static uint64_t s = 2024;
@@ -71,6 +72,29 @@ static void conv_case(int it)
     random_conv_free(&rc);
 }
 
+/* The postprocessing kernels (NEON on aarch64) against their scalar twins. */
+static void postproc_case(int it)
+{
+    const struct dd_postproc_kernels *k = dd_postproc_kernels_best(),
+                                     *s = dd_postproc_kernels_scalar();
+    unsigned seed = (unsigned)it * 2654435761u + 1;
+    enum { N = 37 };
+    float x1[N], y1[N], x2[N], y2[N], a[N], b[N], box[4];
+    size_t n = (size_t)(it % N);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x1[i] = (float)(seed >> 20) / 8.0f - 50.0f;
+        y1[i] = (float)((seed >> 8) & 0xfff) / 8.0f - 50.0f;
+        x2[i] = x1[i] + (float)((seed >> 4) & 0xff) - 20.0f;
+        y2[i] = y1[i] + (float)(seed & 0xff) - 20.0f;
+    }
+    box[0] = 100.0f + (float)(it % 50), box[1] = 80.0f, box[2] = box[0] + 120.5f, box[3] = 300.25f;
+    k->iou(box, x1, y1, x2, y2, n, a);
+    s->iou(box, x1, y1, x2, y2, n, b);
+    check(memcmp(a, b, n * sizeof(float)) == 0, "f32-iou vs scalar", it);
+    check(k->any_ge(x1, n, 150.0f) == s->any_ge(x1, n, 150.0f), "f32-any-ge vs scalar", it);
+}
+
 int main(void)
 {
     const char *name;
@@ -81,6 +105,8 @@ int main(void)
 #endif
     for (int it = 0; it < 300; it++) gemm_case(fn, it);
     for (int it = 0; it < 200; it++) conv_case(it);
+    printf("postproc kernels: %s\n", dd_postproc_kernels_best()->isa);
+    for (int it = 0; it < 300; it++) postproc_case(it);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
