@@ -50,16 +50,17 @@ static struct dd_source *open_source(const char *spec, uint32_t w, uint32_t h, i
 static int count_frames(struct dd_source *s, int limit)
 {
     int n = 0;
-    for (;;) {
+    while (n < limit) {
         struct dd_frame *f;
         struct dd_err err = {{0}};
         enum dd_source_result r = dd_source_next(s, &f, 5000, &err);
-        if (r == DD_SOURCE_END || n >= limit) return n;
+        if (r == DD_SOURCE_END) return n;
         if (r == DD_SOURCE_TIMEOUT) continue; /* e.g. seeking back to loop */
         cr_assert_eq(r, DD_SOURCE_FRAME, "result %d: %s", r, err.msg);
         n++;
         dd_frame_unref(f);
     }
+    return n;
 }
 
 Test(pipeline, file_source_delivers_writable_uncopied_1080p_nv12)
