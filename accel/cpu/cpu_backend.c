@@ -8,6 +8,7 @@
 
 #include "accel/cpu/qs8_gemm.h"
 #include "accel/cpu/qs8_requant.h"
+#include "accel/cpu/u8_input.h"
 #include "accel/golden.h"
 #include "accel/isa_input.h"
 #include "postproc/letterbox.h"
@@ -58,6 +59,7 @@ struct dd_cpu_prog {
     struct workers w;
     dd_qs8_gemm_fn gemm;
     dd_qs8_requant_fn requant;
+    dd_u8_input_nv12_fn input_nv12;
     const char *kernel;
 };
 
@@ -120,6 +122,7 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
     cp->pkg = p;
     cp->gemm = dd_qs8_gemm_best(&cp->kernel);
     cp->requant = dd_qs8_requant_best();
+    cp->input_nv12 = dd_u8_input_nv12_best();
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
     size_t max_k4 = 1, max_c = 1;
     for (uint32_t t = 0; t < p->n_tensors; t++)
@@ -518,6 +521,25 @@ static void input_rows(const struct row_job *j)
         if (inside_y)
             dd_isa_src_taps((uint32_t)(y - lb->box_y), f->height, (uint32_t)lb->box_h, &y0, &y1,
                             &fy);
+        if (inside_y && f->format == DD_FRAME_NV12) { /* the SIMD row kernel for the box */
+            for (int x = 0; x < o->w; x++)
+                if (x < lb->box_x || x >= lb->box_x + lb->box_w)
+                    memcpy(row + (size_t)x * o->pitch, cx->pad, 3);
+            struct dd_input_row r = {f->data + (size_t)y0 * f->stride,
+                                     f->data + (size_t)y1 * f->stride,
+                                     f->uv + (size_t)(y0 / 2) * f->uv_stride,
+                                     f->uv + (size_t)(y1 / 2) * f->uv_stride,
+                                     f->width,
+                                     fy,
+                                     (const uint32_t(*)[3])cx->tx,
+                                     (size_t)lb->box_w,
+                                     row + (size_t)lb->box_x * o->pitch,
+                                     o->pitch,
+                                     bgr,
+                                     nrm};
+            j->cp->input_nv12(&r);
+            continue;
+        }
         for (int x = 0; x < o->w; x++) {
             int8_t *dst = row + (size_t)x * o->pitch;
             if (!inside_y || x < lb->box_x || x >= lb->box_x + lb->box_w) {
