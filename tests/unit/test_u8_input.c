@@ -36,7 +36,7 @@ Test(u8_input, nv12_rows_match_the_scalar_twin)
         for (int c = 0; c < 3; c++) {
             nrm[c] = (int64_t)rnd(4000) - 2000;
             if (it % 17 == 0) nrm[c] = (int64_t)1 << 33; /* beyond the vector path */
-            nrm[3 + c] = ((int64_t)rnd(1 << 20) - (1 << 19)) << 12;
+            nrm[3 + c] = ((int64_t)rnd(1 << 20) - (1 << 19)) * 4096;
         }
         size_t pitch = 3 + rnd(3);
         int8_t *a = calloc(n, pitch), *b = calloc(n, pitch);
