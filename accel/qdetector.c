@@ -90,17 +90,6 @@ void dd_qdetector_dequantize(const struct dd_pkg *p, const int8_t *arena, int te
         }
 }
 
-int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame, struct dd_err *err)
-{
-    int rc = q->cpu ? dd_cpu_run(q->cpu, q->arena, frame, err)
-                    : dd_golden_run(q->pkg, q->arena, frame, err);
-    if (rc != 0) return -1;
-    const struct dd_pkg_meta *m = &q->pkg->meta;
-    for (int k = 0; k < m->n_outputs; k++)
-        dd_qdetector_dequantize(q->pkg, q->arena, m->outputs[k].tensor, q->outputs[k]);
-    return 0;
-}
-
 static uint32_t input_prefix(const struct dd_pkg *p)
 {
     uint32_t n = 0;
@@ -155,13 +144,16 @@ int64_t dd_qdetector_helper_cpu_ns(const struct dd_qdetector *q)
     return q->cpu ? dd_cpu_helper_cpu_ns(q->cpu) : 0;
 }
 
+int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame, struct dd_err *err)
+{
+    if (dd_qdetector_preprocess(q, frame, err) != 0) return -1;
+    return dd_qdetector_infer_rest(q, frame, err);
+}
+
 int dd_qdetector_detect(struct dd_qdetector *q, const struct dd_isa_frame *frame,
                         const struct dd_detect_opts *opts, struct dd_det_list *out,
                         struct dd_err *err)
 {
     if (dd_qdetector_infer(q, frame, err) != 0) return -1;
-    const struct dd_family_info *fi = &q->family;
-    struct dd_letterbox lb; /* the INPUT instruction's geometry */
-    dd_letterbox_fit((int)frame->width, (int)frame->height, fi->input.width, fi->input.height, &lb);
-    return dd_detections_from_outputs(fi, (const float *const *)q->outputs, &lb, opts, out, err);
+    return dd_qdetector_postprocess(q, frame->width, frame->height, opts, out, err);
 }

@@ -41,6 +41,12 @@ void dd_frame_reset_annotations(struct dd_frame *f)
     f->t_detected_ns = 0;
 }
 
+void dd_copy_plane(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,
+                   size_t row_bytes, size_t rows)
+{
+    for (size_t y = 0; y < rows; y++) memcpy(dst + y * dst_pitch, src + y * src_pitch, row_bytes);
+}
+
 struct dd_isa_frame dd_frame_isa(const struct dd_frame *f)
 {
     return (struct dd_isa_frame){f->format,   f->width,    f->height,  f->pitch[0],

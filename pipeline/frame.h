@@ -72,6 +72,11 @@ void dd_frame_unref(struct dd_frame *f);
 /* Resets the annotations of a frame about to be delivered by a source. */
 void dd_frame_reset_annotations(struct dd_frame *f);
 
+/* Copies rows bytes x row_bytes between planes of different pitches (the one
+ * pixel copy routine of the pipeline; every caller counts its copies). */
+void dd_copy_plane(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,
+                   size_t row_bytes, size_t rows);
+
 /* The frame as the instruction set's INPUT stage reads it. */
 struct dd_isa_frame dd_frame_isa(const struct dd_frame *f);
 

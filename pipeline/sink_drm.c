@@ -297,12 +297,6 @@ static void dumb_destroy(struct drm_sink *s, struct dumb *d)
     memset(d, 0, sizeof(*d));
 }
 
-static void yuv_pixel(const struct dd_frame *f, uint32_t x, uint32_t y, uint8_t rgb[3])
-{
-    struct dd_isa_frame i = dd_frame_isa(f);
-    dd_isa_frame_rgb(&i, x, y, rgb);
-}
-
 /* Copies (or converts) a frame into the next dumb buffer; returns its fb. */
 static uint32_t copy_to_dumb(struct drm_sink *s, const struct dd_frame *f, struct dd_err *err)
 {
@@ -320,17 +314,16 @@ static uint32_t copy_to_dumb(struct drm_sink *s, const struct dd_frame *f, struc
     struct dumb *d = &s->dumb[s->next_dumb];
     s->next_dumb ^= 1;
     if (fmt == DRM_FORMAT_NV12) {
-        for (uint32_t y = 0; y < f->height; y++)
-            memcpy(d->map + (size_t)y * d->pitch, f->plane[0] + (size_t)y * f->pitch[0], f->width);
-        for (uint32_t y = 0; y < (f->height + 1) / 2; y++)
-            memcpy(d->map + (size_t)d->pitch * f->height + (size_t)y * d->pitch,
-                   f->plane[1] + (size_t)y * f->pitch[1], f->width);
+        dd_copy_plane(d->map, d->pitch, f->plane[0], f->pitch[0], f->width, f->height);
+        dd_copy_plane(d->map + (size_t)d->pitch * f->height, d->pitch, f->plane[1], f->pitch[1],
+                      f->width, (f->height + 1) / 2);
     } else {
+        const struct dd_isa_frame src = dd_frame_isa(f);
         for (uint32_t y = 0; y < f->height; y++) {
             uint8_t *row = d->map + (size_t)y * d->pitch;
             for (uint32_t x = 0; x < f->width; x++) {
                 uint8_t rgb[3];
-                yuv_pixel(f, x, y, rgb);
+                dd_isa_frame_rgb(&src, x, y, rgb);
                 row[4 * x] = rgb[2];
                 row[4 * x + 1] = rgb[1];
                 row[4 * x + 2] = rgb[0];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pipeline/sink.h"
-#include "pipeline/source.h" /* dd_gst_init */
+#include "pipeline/gst_util.h"
 
 struct gst_sink {
     struct dd_sink base;
@@ -19,27 +19,6 @@ struct gst_sink {
     uint32_t format, width, height;
     uint64_t n;
 };
-
-static int bus_check(GstBus *bus, int wait_eos, struct dd_err *err)
-{
-    GstMessageType types = GST_MESSAGE_ERROR | (wait_eos ? GST_MESSAGE_EOS : 0);
-    for (;;) {
-        GstMessage *m = wait_eos ? gst_bus_timed_pop_filtered(bus, 10 * GST_SECOND, types)
-                                 : gst_bus_pop_filtered(bus, types);
-        if (!m) return wait_eos ? dd_err_set(err, "the sink pipeline did not finish in 10 s") : 0;
-        int r = 0;
-        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-            GError *gerr = NULL;
-            gst_message_parse_error(m, &gerr, NULL);
-            r = dd_err_set(err, "sink %s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(m)),
-                           gerr ? gerr->message : "error");
-            g_clear_error(&gerr);
-        }
-        int eos = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
-        gst_message_unref(m);
-        if (r || eos) return r;
-    }
-}
 
 static int start(struct gst_sink *s, const struct dd_frame *f, struct dd_err *err)
 {
@@ -64,7 +43,8 @@ static int start(struct gst_sink *s, const struct dd_frame *f, struct dd_err *er
     gst_caps_unref(caps);
     s->bus = gst_element_get_bus(s->pipeline);
     if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-        if (bus_check(s->bus, 0, err) == 0) dd_err_set(err, "the sink pipeline refused to start");
+        if (dd_gst_bus_drain(s->bus, err) == 0)
+            dd_err_set(err, "the sink pipeline refused to start");
         return -1;
     }
     s->format = f->format;
@@ -85,7 +65,7 @@ static int gst_put(struct dd_sink *base, struct dd_frame *f, struct dd_err *err)
     if (f->format != s->format || f->width != s->width || f->height != s->height)
         return dd_err_set(err, "frame %ux%u differs from the stream's %ux%u", f->width, f->height,
                           s->width, s->height);
-    if (bus_check(s->bus, 0, err) != 0) return -1;
+    if (dd_gst_bus_drain(s->bus, err) != 0) return -1;
     size_t bytes = f->format == DD_FRAME_NV12 ? (size_t)(f->plane[1] - f->plane[0]) +
                                                     (size_t)f->pitch[1] * ((f->height + 1) / 2)
                                               : (size_t)f->pitch[0] * f->height;
@@ -102,7 +82,7 @@ static int gst_put(struct dd_sink *base, struct dd_frame *f, struct dd_err *err)
     GST_BUFFER_DURATION(b) = (GstClockTime)(GST_SECOND / s->fps);
     s->n++;
     if (gst_app_src_push_buffer(GST_APP_SRC(s->src), b) != GST_FLOW_OK) {
-        if (bus_check(s->bus, 0, err) == 0) dd_err_set(err, "the sink pipeline stopped");
+        if (dd_gst_bus_drain(s->bus, err) == 0) dd_err_set(err, "the sink pipeline stopped");
         return -1;
     }
     base->stats.zero_copy++;
@@ -114,7 +94,7 @@ static int gst_finish(struct dd_sink *base, struct dd_err *err)
     struct gst_sink *s = (struct gst_sink *)base;
     if (!s->pipeline) return 0;
     gst_app_src_end_of_stream(GST_APP_SRC(s->src));
-    return bus_check(s->bus, 1, err);
+    return dd_gst_bus_wait_eos(s->bus, 10 * GST_SECOND, err);
 }
 
 static void gst_destroy(struct dd_sink *base)

@@ -65,7 +65,4 @@ int dd_source_gst_open(const struct dd_source_config *cfg, struct dd_source **ou
 int dd_source_v4l2_open(const struct dd_source_config *cfg, struct dd_source **out,
                         struct dd_err *err);
 
-/* Initializes GStreamer once per process. */
-int dd_gst_init(struct dd_err *err);
-
 #endif

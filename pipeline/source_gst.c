@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "pipeline/frame_pool.h"
+#include "pipeline/gst_util.h"
 #include "pipeline/source.h"
 
 /* ---- an fd allocator whose memory is ours (DMA-BUF or memfd) ---- */
@@ -95,18 +96,6 @@ struct gst_frame {
     GstBuffer *buf;
     GstVideoFrame vframe;
 };
-
-int dd_gst_init(struct dd_err *err)
-{
-    GError *gerr = NULL;
-    if (gst_is_initialized()) return 0;
-    if (!gst_init_check(NULL, NULL, &gerr)) {
-        dd_err_set(err, "GStreamer init failed: %s", gerr ? gerr->message : "?");
-        g_clear_error(&gerr);
-        return -1;
-    }
-    return 0;
-}
 
 static GstPadProbeReturn allocation_probe(GstPad *pad, GstPadProbeInfo *info, gpointer user)
 {
@@ -187,27 +176,6 @@ static void on_element_added(GstBin *bin, GstBin *sub, GstElement *el, gpointer 
         g_object_set(el, "direct-rendering", FALSE, NULL);
 }
 
-/* Error text of the first ERROR message on the bus, if any. */
-static int bus_error(struct gst_source *s, struct dd_err *err)
-{
-    GstMessage *m;
-    while ((m = gst_bus_pop_filtered(s->bus, GST_MESSAGE_ERROR | GST_MESSAGE_EOS))) {
-        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-            GError *gerr = NULL;
-            gchar *dbg = NULL;
-            gst_message_parse_error(m, &gerr, &dbg);
-            dd_err_set(err, "%s: %s", GST_OBJECT_NAME(GST_MESSAGE_SRC(m)),
-                       gerr ? gerr->message : "error");
-            g_clear_error(&gerr);
-            g_free(dbg);
-            gst_message_unref(m);
-            return -1;
-        }
-        gst_message_unref(m);
-    }
-    return 0;
-}
-
 static void gst_frame_release(struct dd_frame *f)
 {
     struct gst_frame *g = (struct gst_frame *)f;
@@ -257,13 +225,6 @@ static int wrap_buffer(struct gst_source *s, GstBuffer *buf, const GstVideoInfo 
     return 0;
 }
 
-static void copy_plane(uint8_t *dst, uint32_t dpitch, const uint8_t *src, int spitch,
-                       uint32_t row_bytes, uint32_t rows)
-{
-    for (uint32_t y = 0; y < rows; y++)
-        memcpy(dst + (size_t)y * dpitch, src + (size_t)y * (size_t)spitch, row_bytes);
-}
-
 static int copy_buffer(struct gst_source *s, GstBuffer *buf, const GstVideoInfo *vi,
                        struct dd_frame **out, struct dd_err *err)
 {
@@ -286,13 +247,13 @@ static int copy_buffer(struct gst_source *s, GstBuffer *buf, const GstVideoInfo 
     }
     dd_buffer_cpu_begin(f->fd, f->kind, 1);
     if (fmt == DD_FRAME_NV12) {
-        copy_plane(f->plane[0], f->pitch[0], GST_VIDEO_FRAME_PLANE_DATA(&vf, 0),
-                   GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0), w, h);
-        copy_plane(f->plane[1], f->pitch[1], GST_VIDEO_FRAME_PLANE_DATA(&vf, 1),
-                   GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 1), w, (h + 1) / 2);
+        dd_copy_plane(f->plane[0], f->pitch[0], GST_VIDEO_FRAME_PLANE_DATA(&vf, 0),
+                      (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0), w, h);
+        dd_copy_plane(f->plane[1], f->pitch[1], GST_VIDEO_FRAME_PLANE_DATA(&vf, 1),
+                      (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 1), w, (h + 1) / 2);
     } else {
-        copy_plane(f->plane[0], f->pitch[0], GST_VIDEO_FRAME_PLANE_DATA(&vf, 0),
-                   GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0), w * 2, h);
+        dd_copy_plane(f->plane[0], f->pitch[0], GST_VIDEO_FRAME_PLANE_DATA(&vf, 0),
+                      (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0), w * 2, h);
     }
     dd_buffer_cpu_end(f->fd, f->kind, 1);
     gst_video_frame_unmap(&vf);
@@ -307,7 +268,7 @@ static enum dd_source_result gst_next(struct dd_source *base, struct dd_frame **
     struct gst_source *s = (struct gst_source *)base;
     struct handoff h;
     if (!take(s, timeout_ms, &h)) {
-        if (bus_error(s, err) != 0) return DD_SOURCE_ERROR;
+        if (dd_gst_bus_drain(s->bus, err) != 0) return DD_SOURCE_ERROR;
         if (!gst_app_sink_is_eos(GST_APP_SINK(s->sink))) return DD_SOURCE_TIMEOUT;
         if (!s->loop) return DD_SOURCE_END;
         if (!gst_element_seek_simple(s->pipeline, GST_FORMAT_TIME,
@@ -445,7 +406,7 @@ int dd_source_gst_open(const struct dd_source_config *cfg, struct dd_source **ou
         g_signal_connect(s->pipeline, "deep-element-added", G_CALLBACK(on_element_added), NULL);
     s->bus = gst_element_get_bus(s->pipeline);
     if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-        if (bus_error(s, err) == 0) dd_err_set(err, "the pipeline refused to start");
+        if (dd_gst_bus_drain(s->bus, err) == 0) dd_err_set(err, "the pipeline refused to start");
         dd_err_prefix(err, "%s", cfg->spec);
         gst_destroy(&s->base);
         return -1;
@@ -455,7 +416,7 @@ int dd_source_gst_open(const struct dd_source_config *cfg, struct dd_source **ou
     /* wait for the first buffer so a broken file or URI fails here, with its message */
     int bad = r == GST_STATE_CHANGE_FAILURE;
     for (int waited = 0; !bad && waited < 10000; waited += 20) {
-        if ((bad = bus_error(s, err) != 0)) break;
+        if ((bad = dd_gst_bus_drain(s->bus, err) != 0)) break;
         g_mutex_lock(&s->mu);
         int have = s->q_n > 0;
         g_mutex_unlock(&s->mu);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/gst_util.h"
+
 struct dd_video_file {
     GstElement *pipeline;
     GstElement *sink;
@@ -15,33 +17,16 @@ struct dd_video_file {
 static int bus_error(GstElement *pipeline, const char *path, struct dd_err *err)
 {
     GstBus *bus = gst_element_get_bus(pipeline);
-    GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    int rc;
-    if (msg) {
-        GError *gerr = NULL;
-        gst_message_parse_error(msg, &gerr, NULL);
-        rc = dd_err_set(err, "%s: %s", path, gerr ? gerr->message : "GStreamer error");
-        g_clear_error(&gerr);
-        gst_message_unref(msg);
-    } else {
-        rc = dd_err_set(err, "%s: cannot decode video", path);
-    }
+    if (dd_gst_bus_drain(bus, err) == 0) dd_err_set(err, "cannot decode video");
     gst_object_unref(bus);
-    return rc;
+    return dd_err_prefix(err, "%s", path);
 }
 
 int dd_video_file_open(const char *path, struct dd_video_file **out, struct dd_err *err)
 {
     *out = NULL;
     if (access(path, R_OK) != 0) return dd_err_set(err, "%s: cannot read file", path);
-    if (!gst_is_initialized()) {
-        GError *gerr = NULL;
-        if (!gst_init_check(NULL, NULL, &gerr)) {
-            dd_err_set(err, "GStreamer init failed: %s", gerr ? gerr->message : "?");
-            g_clear_error(&gerr);
-            return -1;
-        }
-    }
+    if (dd_gst_init(err) != 0) return -1;
     GError *gerr = NULL;
     GstElement *p =
         gst_parse_launch("filesrc name=src ! decodebin ! videoconvert ! video/x-raw,format=RGB ! "
