@@ -17,7 +17,11 @@
 struct dd_pipeline {
     struct dd_pipeline_config cfg;
     char *model_path, *source_spec, *sink_spec, *drm_device;
-    struct dd_qdetector *det;
+    struct dd_qdetector *det;         /* detect thread's; swapped between frames */
+    struct dd_qdetector *pending_det; /* guarded by mu */
+    const char *const *labels;        /* of det; guarded by mu */
+    int n_labels;
+    const char *model_name;
     struct dd_source *src;
     struct dd_sink *sink;
     enum dd_detect_policy policy;
@@ -170,6 +174,51 @@ static void *capture_main(void *arg)
 
 /* ---- detect ---- */
 
+static void set_detector_names(struct dd_pipeline *p)
+{
+    p->labels = p->det->family.labels;
+    p->n_labels = p->det->family.num_classes;
+    p->model_name = p->det->family.name;
+    p->st.backend = dd_backend_name(p->det->backend);
+    snprintf(p->st.model, sizeof(p->st.model), "%s", p->det->family.name);
+}
+
+static void apply_pending_detector(struct dd_pipeline *p)
+{
+    pthread_mutex_lock(&p->mu);
+    struct dd_qdetector *q = p->pending_det, *old = NULL;
+    if (q) {
+        p->pending_det = NULL;
+        old = p->det;
+        p->det = q;
+        set_detector_names(p);
+        p->st.detector_swaps++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    dd_qdetector_close(old);
+}
+
+void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q)
+{
+    pthread_mutex_lock(&p->mu);
+    struct dd_qdetector *old = p->pending_det;
+    if (p->started) {
+        p->pending_det = q;
+    } else { /* no detect thread: swap now */
+        old = p->det;
+        p->det = q;
+        set_detector_names(p);
+        p->st.detector_swaps++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    dd_qdetector_close(old);
+}
+
+const char *dd_backend_name(enum dd_backend b)
+{
+    return b == DD_BACKEND_CPU ? "cpu" : b == DD_BACKEND_GOLDEN ? "golden" : "?";
+}
+
 static void *detect_main(void *arg)
 {
     struct dd_pipeline *p = arg;
@@ -177,6 +226,7 @@ static void *detect_main(void *arg)
     dd_det_list_init(&dets);
     struct dd_frame *f;
     while ((f = dd_frame_queue_pop(&p->det_q, -1))) {
+        apply_pending_detector(p);
         set_state(p, f, DD_DET_RUNNING);
         struct dd_detect_settings s;
         dd_pipeline_get_settings(p, &s);
@@ -232,8 +282,8 @@ static void draw_fps(struct dd_pipeline *p, const struct dd_yuv_image *img)
     pthread_mutex_lock(&p->mu);
     double secs = (double)(dd_now_ns() - p->t_first_out_ns) / 1e9;
     double fps = secs > 0 ? (double)p->st.frames_output / secs : 0.0;
+    snprintf(line, sizeof(line), "%.1f fps  %s", fps, p->model_name);
     pthread_mutex_unlock(&p->mu);
-    snprintf(line, sizeof(line), "%.1f fps  %s", fps, p->det->family.name);
     struct dd_yuv_color white = {235, 128, 128}, black = {16, 128, 128};
     dd_overlay_fill(img, 0, 0, (int)strlen(line) * 16 + 8, 36, black);
     dd_overlay_text(img, 4, 2, line, 2, white);
@@ -243,15 +293,14 @@ static void *output_main(void *arg)
 {
     struct dd_pipeline *p = arg;
     struct dd_frame *f;
-    const char *const *names =
-        p->det->family.num_classes == DD_COCO_CLASSES ? dd_coco_labels : dd_face_labels;
-    int n_names = p->det->family.num_classes == DD_COCO_CLASSES ? DD_COCO_CLASSES : 1;
     while ((f = dd_frame_queue_pop(&p->out_q, -1))) {
         pthread_mutex_lock(&p->mu);
         int st;
         while ((st = atomic_load(&f->det_state)) == DD_DET_QUEUED || st == DD_DET_RUNNING)
             pthread_cond_wait(&p->det_cv, &p->mu);
         struct dd_detect_settings s = p->settings;
+        const char *const *names = p->labels;
+        int n_names = p->n_labels;
         pthread_mutex_unlock(&p->mu);
         if (st == DD_DET_DONE) {
             dd_det_list_clear(&p->last_dets);
@@ -273,7 +322,7 @@ static void *output_main(void *arg)
             dd_buffer_cpu_end(f->fd, f->kind, 1);
         }
         int64_t t1 = dd_now_ns(), c1 = dd_thread_cpu_ns();
-        if (p->cb) p->cb(p->cb_user, f, &p->last_dets);
+        if (p->cb) p->cb(p->cb_user, f, &p->last_dets, names, n_names);
         struct dd_err e = {{0}};
         int rc = dd_sink_put(p->sink, f, &e);
         int64_t t2 = dd_now_ns(), c2 = dd_thread_cpu_ns();
@@ -354,7 +403,7 @@ int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline 
                             err) != 0 ||
         dd_frame_queue_init(&p->out_q, OUTPUT_QUEUE_DEPTH + DETECT_QUEUE_DEPTH + 1, err) != 0)
         goto fail;
-    p->st.backend = cfg->backend == DD_BACKEND_CPU ? "cpu" : "golden";
+    set_detector_names(p);
     p->st.source_kind = p->src->ops->name;
     p->st.sink_kind = p->sink->ops->name;
     return 0;
@@ -432,6 +481,7 @@ void dd_pipeline_destroy(struct dd_pipeline *p)
     dd_sink_close(p->sink);
     dd_source_close(p->src);
     dd_qdetector_close(p->det);
+    dd_qdetector_close(p->pending_det);
     dd_det_list_free(&p->last_dets);
     for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_destroy(&p->stage[s]);
     dd_stage_stats_destroy(&p->latency);

@@ -84,6 +84,8 @@ struct dd_pipeline_stats {
     double stage_cpu_ms[DD_STAGE_COUNT]; /* CPU ms per frame (capture: incl. decoder threads) */
     double process_cpu_ms;               /* whole process, per output frame */
     const char *source_kind, *sink_kind, *buffer_kind, *backend;
+    char model[64];          /* the model family running now */
+    uint64_t detector_swaps; /* models swapped in while running */
     uint32_t width, height;
     int running, finished, failed;
     char last_error[DD_ERR_MSG_MAX + 32];
@@ -92,9 +94,11 @@ struct dd_pipeline_stats {
 struct dd_pipeline;
 
 /* Called on the output thread for every frame after the overlay, before the
- * sink; the frame is lent for the call (take a reference to keep it). */
-typedef void (*dd_pipeline_frame_cb)(void *user, struct dd_frame *f,
-                                     const struct dd_det_list *dets);
+ * sink; the frame is lent for the call (take a reference to keep it). dets:
+ * the detections drawn on it; labels: the class names of the model that
+ * found them (static tables, valid after the call). */
+typedef void (*dd_pipeline_frame_cb)(void *user, struct dd_frame *f, const struct dd_det_list *dets,
+                                     const char *const *labels, int n_labels);
 
 /* Opens the model, source and sink (errors here are the config's fault). */
 int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline **out,
@@ -111,6 +115,13 @@ void dd_pipeline_destroy(struct dd_pipeline *p);
 void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out);
 void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_settings *s);
 void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out);
+/* The detector running now (owned by the pipeline; valid until the next swap
+ * is applied: read it only while the pipeline is stopped or before start). */
 const struct dd_qdetector *dd_pipeline_detector(const struct dd_pipeline *p);
+/* Hands a newly opened detector to the pipeline (ownership passes). The
+ * detect thread swaps it in before its next frame and closes the old one; the
+ * stream goes on. A swap still pending is replaced (and closed). */
+void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q);
+const char *dd_backend_name(enum dd_backend b);
 
 #endif

@@ -63,6 +63,8 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddStringToObject(o, "sink", s->sink_kind ? s->sink_kind : "");
     cJSON_AddStringToObject(o, "buffers", s->buffer_kind ? s->buffer_kind : "");
     cJSON_AddStringToObject(o, "backend", s->backend ? s->backend : "");
+    cJSON_AddStringToObject(o, "model", s->model);
+    cJSON_AddNumberToObject(o, "detector_swaps", (double)s->detector_swaps);
     cJSON_AddNumberToObject(o, "width", s->width);
     cJSON_AddNumberToObject(o, "height", s->height);
     cJSON_AddStringToObject(o, "last_error", s->last_error);

@@ -176,8 +176,11 @@ struct probe {
     int seen;
 };
 
-static void remember(void *user, struct dd_frame *f, const struct dd_det_list *dets)
+static void remember(void *user, struct dd_frame *f, const struct dd_det_list *dets,
+                     const char *const *labels, int n_labels)
 {
+    (void)labels;
+    (void)n_labels;
     struct probe *pr = user;
     if (f->seq != pr->seq) return;
     pr->seen = 1;

@@ -190,9 +190,7 @@ int dd_cmd_pipeline(int argc, char **argv)
     struct dd_pipeline_stats s;
     dd_pipeline_get_stats(p, &s);
     const struct dd_qdetector *q = dd_pipeline_detector(p);
-    int coco = q->family.num_classes == DD_COCO_CLASSES;
-    cJSON *j = dd_pipeline_stats_json(&s, coco ? dd_coco_labels : dd_face_labels,
-                                      coco ? DD_COCO_CLASSES : 1);
+    cJSON *j = dd_pipeline_stats_json(&s, q->family.labels, q->family.num_classes);
     char *text = cJSON_PrintUnformatted(j);
     if (text) printf("%s\n", text);
     free(text);

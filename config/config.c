@@ -1,0 +1,443 @@
+#include "config/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/schema.h"
+#include "detectors/labels.h"
+
+/* ---- values ---- */
+
+static const struct dd_cfg_key *find_key(const char *section, const char *name)
+{
+    for (size_t i = 0; i < dd_cfg_n_keys; i++)
+        if (strcmp(dd_cfg_keys[i].section, section) == 0 && strcmp(dd_cfg_keys[i].name, name) == 0)
+            return &dd_cfg_keys[i];
+    return NULL;
+}
+
+static int known_section(const char *section)
+{
+    for (size_t i = 0; i < dd_cfg_n_sections; i++)
+        if (strcmp(dd_cfg_sections[i].name, section) == 0) return 1;
+    return 0;
+}
+
+static int enum_index(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    int idx = 0;
+    for (const char *p = choices;; idx++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0) return idx;
+        if (!bar) return -1;
+        p = bar + 1;
+    }
+}
+
+static int parse_double(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(d)) return -1;
+    *out = d;
+    return 0;
+}
+
+static int known_class(const char *name)
+{
+    for (int c = 0; c < DD_COCO_CLASSES; c++)
+        if (strcmp(dd_coco_labels[c], name) == 0) return 1;
+    return strcmp(dd_face_labels[0], name) == 0;
+}
+
+/* Splits a comma list into trimmed items; calls fn on each (non-empty) one. */
+static int for_each_item(const char *list, int (*fn)(const char *item, void *u), void *u)
+{
+    char buf[DD_CFG_STR_MAX];
+    snprintf(buf, sizeof(buf), "%s", list);
+    char *rest = buf, *tok;
+    if (!*buf) return 0;
+    while ((tok = strsep(&rest, ","))) {
+        while (isspace((unsigned char)*tok)) tok++;
+        char *e = tok + strlen(tok);
+        while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
+        if (!*tok) return -1; /* empty item: ",," */
+        if (fn(tok, u) != 0) return -1;
+    }
+    return 0;
+}
+
+struct item_check {
+    char bad[200];
+    int with_score;
+};
+
+static int check_item(const char *item, void *u)
+{
+    struct item_check *ck = u;
+    char name[128];
+    snprintf(name, sizeof(name), "%s", item);
+    if (ck->with_score) {
+        char *colon = strrchr(name, ':');
+        double s;
+        if (!colon || parse_double(colon + 1, &s) != 0 || s < 0 || s > 1) {
+            snprintf(ck->bad, sizeof(ck->bad), "'%s' is not CLASS:SCORE with a score in 0..1",
+                     item);
+            return -1;
+        }
+        *colon = 0;
+        char *e = colon;
+        while (e > name && isspace((unsigned char)e[-1])) *--e = 0;
+    }
+    if (!known_class(name)) {
+        snprintf(ck->bad, sizeof(ck->bad), "'%s' is not a class name of a known model", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_listen(const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v) return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || colon[1] == 0 || port < 1 || port > 65535) return -1;
+    unsigned a, b, c, d;
+    char tail;
+    char host[64];
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
+    if (strcmp(host, "localhost") == 0) return 0;
+    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
+        c > 255 || d > 255)
+        return -1;
+    return 0;
+}
+
+static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t size)
+{
+    const char *aut = (k->flags & DD_CFG_AUTO) ? " or auto" : "";
+    switch (k->type) {
+    case DD_CFG_STRING:
+        return "text";
+    case DD_CFG_BOOL:
+        return "true|false|yes|no|on|off|1|0";
+    case DD_CFG_INT:
+        snprintf(buf, size, "an integer in %g..%g%s", k->min, k->max, aut);
+        return buf;
+    case DD_CFG_FLOAT:
+        snprintf(buf, size, "a number in %g..%g%s", k->min, k->max, aut);
+        return buf;
+    case DD_CFG_ENUM:
+        return k->choices;
+    case DD_CFG_SIZE:
+        snprintf(buf, size, "WIDTHxHEIGHT (%g..%g, even) or auto", k->min, k->max);
+        return buf;
+    case DD_CFG_ROI:
+        return "x0,y0,x1,y1 with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, or none";
+    case DD_CFG_CLASSES:
+        return "comma-separated class names (COCO names or face)";
+    case DD_CFG_CLASS_SCORES:
+        return "comma-separated CLASS:SCORE pairs, scores in 0..1";
+    case DD_CFG_LISTEN:
+        return "IPV4:PORT or localhost:PORT";
+    }
+    return "?";
+}
+
+int dd_config_set(struct dd_config *c, const char *section, const char *name, const char *value,
+                  struct dd_err *err)
+{
+    const struct dd_cfg_key *k = find_key(section, name);
+    if (!k) {
+        if (!known_section(section)) {
+            char list[256] = "";
+            for (size_t i = 0; i < dd_cfg_n_sections; i++) {
+                strcat(list, i ? ", " : "");
+                strcat(list, dd_cfg_sections[i].name);
+            }
+            return dd_err_set(err, "[%s]: unknown section (accepted: %s)", section, list);
+        }
+        char list[512] = "";
+        for (size_t i = 0; i < dd_cfg_n_keys; i++) {
+            if (strcmp(dd_cfg_keys[i].section, section) != 0) continue;
+            if (*list) strcat(list, ", ");
+            strcat(list, dd_cfg_keys[i].name);
+        }
+        return dd_err_set(err, "[%s] %s: unknown key (accepted: %s)", section, name, list);
+    }
+    char *field = (char *)c + k->offset;
+    char syn[128];
+    int auto_ok = (k->flags & DD_CFG_AUTO) && strcmp(value, "auto") == 0;
+    double d;
+    switch (k->type) {
+    case DD_CFG_STRING:
+    case DD_CFG_CLASSES:
+    case DD_CFG_CLASS_SCORES:
+    case DD_CFG_LISTEN:
+        if (strlen(value) >= k->size) goto bad;
+        if (k->type == DD_CFG_LISTEN && parse_listen(value) != 0) goto bad;
+        if (k->type == DD_CFG_CLASSES || k->type == DD_CFG_CLASS_SCORES) {
+            struct item_check ck = {"", k->type == DD_CFG_CLASS_SCORES};
+            if (for_each_item(value, check_item, &ck) != 0)
+                return dd_err_set(err, "[%s] %s: %s (accepted: %s)", section, name,
+                                  *ck.bad ? ck.bad : "empty item",
+                                  type_syntax(k, syn, sizeof(syn)));
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case DD_CFG_BOOL: {
+        static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
+        for (int i = 0; i < 4; i++) {
+            if (strcmp(value, yes[i]) == 0) return *(int *)field = 1, 0;
+            if (strcmp(value, no[i]) == 0) return *(int *)field = 0, 0;
+        }
+        goto bad;
+    }
+    case DD_CFG_INT:
+        if (auto_ok) return *(int *)field = 0, 0;
+        if (parse_double(value, &d) != 0 || d != floor(d) || d < k->min || d > k->max) goto bad;
+        *(int *)field = (int)d;
+        return 0;
+    case DD_CFG_FLOAT:
+        if (auto_ok) return *(float *)field = NAN, 0;
+        if (parse_double(value, &d) != 0 || d < k->min || d > k->max) goto bad;
+        *(float *)field = (float)d;
+        return 0;
+    case DD_CFG_ENUM: {
+        int i = enum_index(k->choices, value);
+        if (i < 0) goto bad;
+        *(int *)field = i;
+        return 0;
+    }
+    case DD_CFG_SIZE: {
+        struct dd_cfg_size *s = (struct dd_cfg_size *)field;
+        if (auto_ok) return s->w = s->h = 0, 0;
+        unsigned w, h;
+        char tail;
+        if (sscanf(value, "%ux%u%c", &w, &h, &tail) != 2 || w < k->min || w > k->max ||
+            h < k->min || h > k->max || (w & 1) || (h & 1))
+            goto bad;
+        s->w = w;
+        s->h = h;
+        return 0;
+    }
+    case DD_CFG_ROI: {
+        struct dd_cfg_roi *r = (struct dd_cfg_roi *)field;
+        if (strcmp(value, "none") == 0) {
+            *r = (struct dd_cfg_roi){0, {0, 0, 1, 1}};
+            return 0;
+        }
+        float v[4];
+        char tail;
+        if (sscanf(value, "%f , %f , %f , %f %c", &v[0], &v[1], &v[2], &v[3], &tail) != 4) goto bad;
+        for (int i = 0; i < 4; i++)
+            if (!(v[i] >= 0 && v[i] <= 1)) goto bad;
+        if (!(v[0] < v[2] && v[1] < v[3])) goto bad;
+        r->enabled = 1;
+        memcpy(r->v, v, sizeof(v));
+        return 0;
+    }
+    }
+bad:
+    return dd_err_set(err, "[%s] %s: '%s' is not valid (accepted: %s)", section, name, value,
+                      type_syntax(k, syn, sizeof(syn)));
+}
+
+void dd_config_defaults(struct dd_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < dd_cfg_n_keys; i++) {
+        struct dd_err e;
+        if (dd_config_set(c, dd_cfg_keys[i].section, dd_cfg_keys[i].name, dd_cfg_keys[i].def, &e) !=
+            0)
+            abort(); /* a schema default that does not parse: a bug caught by test_config */
+    }
+}
+
+/* ---- the file ---- */
+
+struct reader {
+    const char *text; /* string input (or NULL) */
+    FILE *f;
+    int line;
+    int continuation; /* the line just read starts with whitespace */
+    int too_long;     /* first line over inih's limit */
+};
+
+static char *read_line(char *str, int num, void *stream)
+{
+    struct reader *r = stream;
+    char buf[4096];
+    size_t n = 0;
+    if (r->f) {
+        if (!fgets(buf, sizeof(buf), r->f)) return NULL;
+        n = strlen(buf);
+        if (n == sizeof(buf) - 1 && buf[n - 1] != '\n') { /* skip the rest */
+            int ch;
+            while ((ch = fgetc(r->f)) != EOF && ch != '\n') {
+            }
+            n = (size_t)num; /* flagged below */
+        }
+    } else {
+        if (!*r->text) return NULL;
+        const char *nl = strchr(r->text, '\n');
+        size_t len = nl ? (size_t)(nl - r->text + 1) : strlen(r->text);
+        n = len < sizeof(buf) ? len : (size_t)num;
+        if (len < sizeof(buf)) memcpy(buf, r->text, len);
+        r->text += len;
+    }
+    r->line++;
+    if (n >= (size_t)num - 1 && !r->too_long) r->too_long = r->line;
+    size_t copy = n < (size_t)num - 1 ? n : (size_t)num - 1;
+    memcpy(str, buf, copy);
+    str[copy] = 0;
+    r->continuation = copy > 0 && (str[0] == ' ' || str[0] == '\t') && str[strspn(str, " \t\r\n")];
+    return str;
+}
+
+struct parse_state {
+    const char *name;
+    struct reader rd;
+    struct dd_config *c;
+    struct dd_err *err;
+    int failed;
+    int first_line[64]; /* line where each schema key was set */
+    const char *last_section, *last_key;
+    char last_sec_buf[64], last_key_buf[64];
+};
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_state *ps = user;
+    if (ps->failed) return 1;
+    const struct dd_cfg_key *k = find_key(section, name);
+    struct dd_err e = {{0}};
+    if (k) {
+        size_t idx = (size_t)(k - dd_cfg_keys);
+        if (ps->rd.continuation && ps->first_line[idx]) { /* an indented continuation line */
+            char joined[DD_CFG_STR_MAX];
+            const char *cur = (const char *)ps->c + k->offset;
+            if (k->type != DD_CFG_STRING && k->type != DD_CFG_CLASSES &&
+                k->type != DD_CFG_CLASS_SCORES) {
+                dd_err_set(&e, "[%s] %s: only text values continue on indented lines", section,
+                           name);
+                goto fail;
+            }
+            if ((size_t)snprintf(joined, sizeof(joined), "%s %s", cur, value) >= sizeof(joined)) {
+                dd_err_set(&e, "[%s] %s: value longer than %d characters", section, name,
+                           DD_CFG_STR_MAX - 1);
+                goto fail;
+            }
+            if (dd_config_set(ps->c, section, name, joined, &e) != 0) goto fail;
+            return 1;
+        }
+        if (ps->first_line[idx]) {
+            dd_err_set(&e, "[%s] %s: given twice (first on line %d)", section, name,
+                       ps->first_line[idx]);
+            goto fail;
+        }
+        ps->first_line[idx] = ps->rd.line;
+    }
+    if (dd_config_set(ps->c, section, name, value, &e) == 0) return 1;
+fail:
+    ps->failed = 1;
+    dd_err_set(ps->err, "%s:%d: %s", ps->name, ps->rd.line, e.msg);
+    return 0;
+}
+
+static int parse(struct parse_state *ps)
+{
+    int rc = ini_parse_stream(read_line, &ps->rd, on_key, ps);
+    if (ps->rd.too_long && (!ps->failed || ps->rd.too_long < rc))
+        return dd_err_set(ps->err,
+                          "%s:%d: line longer than %d characters (continue a long value "
+                          "on indented lines)",
+                          ps->name, ps->rd.too_long, INI_MAX_LINE - 2);
+    if (ps->failed) return -1;
+    if (rc > 0)
+        return dd_err_set(ps->err, "%s:%d: not a [section] header, a key = value line or a comment",
+                          ps->name, rc);
+    if (rc < 0) return dd_err_set(ps->err, "%s: cannot read the file", ps->name);
+    return 0;
+}
+
+int dd_config_load_string(const char *name, const char *text, struct dd_config *c,
+                          struct dd_err *err)
+{
+    struct parse_state ps = {.name = name, .c = c, .err = err};
+    ps.rd.text = text;
+    return parse(&ps);
+}
+
+int dd_config_load(const char *path, struct dd_config *c, struct dd_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return dd_err_set(err, "%s: %s", path, strerror(errno));
+    struct parse_state ps = {.name = path, .c = c, .err = err};
+    ps.rd.f = f;
+    int rc = parse(&ps);
+    if (ferror(f) && rc == 0) rc = dd_err_set(err, "%s: read error", path);
+    fclose(f);
+    return rc;
+}
+
+unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < dd_cfg_n_keys; i++) {
+        const struct dd_cfg_key *k = &dd_cfg_keys[i];
+        const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+        int same;
+        if (k->type == DD_CFG_FLOAT) {
+            float fa = *(const float *)pa, fb = *(const float *)pb;
+            same = fa == fb || (isnan(fa) && isnan(fb));
+        } else if (k->type == DD_CFG_STRING || k->type == DD_CFG_CLASSES ||
+                   k->type == DD_CFG_CLASS_SCORES || k->type == DD_CFG_LISTEN) {
+            same = strcmp(pa, pb) == 0;
+        } else {
+            same = memcmp(pa, pb, k->size) == 0;
+        }
+        if (!same) m |= k->apply;
+    }
+    return m;
+}
+
+void dd_config_write_sample(FILE *f)
+{
+    fprintf(f, "# detectd configuration (INI). Generated from the schema in config/schema.c by\n"
+               "# `detectd --print-config`: every key, what it accepts and its default.\n"
+               "# detectd --check-config FILE validates a file; SIGHUP (systemctl reload detectd)\n"
+               "# applies it: thresholds, classes, ROI, overlay and the model swap live; source\n"
+               "# and sink changes rebuild the pipeline; an invalid file keeps the running one.\n"
+               "# A long value may continue on indented lines.\n");
+    for (size_t s = 0; s < dd_cfg_n_sections; s++) {
+        fprintf(f, "\n[%s]\n# %s\n", dd_cfg_sections[s].name, dd_cfg_sections[s].help);
+        for (size_t i = 0; i < dd_cfg_n_keys; i++) {
+            const struct dd_cfg_key *k = &dd_cfg_keys[i];
+            if (strcmp(k->section, dd_cfg_sections[s].name) != 0) continue;
+            char syn[128];
+            fprintf(f, "\n# %s\n# accepted: %s\n%s = %s\n", k->help,
+                    type_syntax(k, syn, sizeof(syn)), k->name, k->def);
+        }
+    }
+}
+
+const char *dd_config_backend_name(int backend)
+{
+    static const char *names[] = {"cpu", "golden", "xrt"};
+    return backend >= 0 && backend < 3 ? names[backend] : "?";
+}
+
+const char *dd_config_log_level_name(int level)
+{
+    static const char *names[] = {"err", "warning", "notice", "info", "debug"};
+    return level >= 0 && level < 5 ? names[level] : "?";
+}

@@ -1,0 +1,98 @@
+/* detectd's configuration: an INI file (parsed with inih) checked against the
+ * schema in config/schema.c, which holds every key's type, range, default
+ * and description in one place. Defaults go through the same parser as the
+ * file, and the same table writes the documented sample (deploy/detectd.conf).
+ *
+ * Errors name the file, the line, the key and the accepted values; unknown
+ * sections and keys are errors; a key given twice is an error. A value may
+ * continue on indented lines (joined with a space), for long gst: pipelines. */
+#ifndef DD_CONFIG_CONFIG_H
+#define DD_CONFIG_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/error.h"
+
+#define DD_CFG_STR_MAX 1024
+
+struct dd_config {
+    /* [source] */
+    char source_uri[DD_CFG_STR_MAX];
+    struct dd_cfg_size {
+        uint32_t w, h; /* 0: the source's own */
+    } source_size;
+    int source_format; /* index into "nv12|yuyv" */
+    int source_loop, source_realtime;
+    int source_buffers;
+    /* [model] */
+    char model_package[DD_CFG_STR_MAX];
+    int model_backend; /* index into "cpu|golden|xrt" */
+    int model_policy;  /* index into "auto|every|latest" */
+    /* [detector] (NaN / 0: the model's own) */
+    float score_threshold, iou_threshold;
+    int max_detections;
+    char class_thresholds[DD_CFG_STR_MAX]; /* "name:score, ..." */
+    char classes_allow[DD_CFG_STR_MAX];    /* "name, ..." (empty: all) */
+    char classes_deny[DD_CFG_STR_MAX];
+    struct dd_cfg_roi {
+        int enabled;
+        float v[4]; /* x0, y0, x1, y1 as fractions of the frame */
+    } roi;
+    /* [overlay] */
+    int overlay_boxes, overlay_fps;
+    /* [sink] */
+    char sink_output[DD_CFG_STR_MAX];
+    char sink_drm_device[DD_CFG_STR_MAX];
+    float sink_fps;
+    /* [http] */
+    int http_enabled;
+    char http_listen[DD_CFG_STR_MAX]; /* HOST:PORT */
+    char http_token[DD_CFG_STR_MAX];
+    int http_max_connections, http_max_connections_per_ip;
+    int http_max_request_bytes, http_timeout_s;
+    int preview_width;
+    float preview_fps;
+    int preview_quality;
+    int history_s;
+    /* [daemon] */
+    int log_level; /* index into "err|warning|notice|info|debug" */
+    float watchdog_stall_s;
+};
+
+/* What a reload must redo when the listed keys differ (schema "apply"). */
+enum dd_cfg_apply {
+    DD_APPLY_LIVE = 1,     /* thresholds, classes, ROI, overlay, log level: set in place */
+    DD_APPLY_MODEL = 2,    /* model package / backend: the detector is swapped */
+    DD_APPLY_PIPELINE = 4, /* source, sink, policy: the pipeline is rebuilt */
+    DD_APPLY_HTTP = 8,     /* listen address, limits: the HTTP server restarts */
+    DD_APPLY_PREVIEW = 16, /* preview size/rate/quality: set in place */
+};
+
+/* The embedded default (every key at its schema default). */
+void dd_config_defaults(struct dd_config *c);
+
+/* Parses an INI file over the defaults. On error returns -1 and err says
+ * "FILE:LINE: [section] key: what is wrong (accepted: ...)"; c is then
+ * undefined (parse into a scratch copy to keep the last good one). */
+int dd_config_load(const char *path, struct dd_config *c, struct dd_err *err);
+/* The same from a string (name is used in messages). */
+int dd_config_load_string(const char *name, const char *text, struct dd_config *c,
+                          struct dd_err *err);
+
+/* Sets one key from its text form (as in the file). */
+int dd_config_set(struct dd_config *c, const char *section, const char *key, const char *value,
+                  struct dd_err *err);
+
+/* Bitmask of dd_cfg_apply for the keys that differ. */
+unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b);
+
+/* Writes the documented sample config: every key with its description,
+ * accepted values and default. */
+void dd_config_write_sample(FILE *f);
+
+/* Names of the enum values the config stores as indices. */
+const char *dd_config_backend_name(int backend);
+const char *dd_config_log_level_name(int level);
+
+#endif

@@ -1,0 +1,104 @@
+/* Every config key: section, name, type, default, range, how a change is
+ * applied on reload, and its one-line description. deploy/detectd.conf is
+ * generated from this table (`detectd --print-config`). */
+#include "config/schema.h"
+
+#include <math.h>
+
+#include "config/config.h"
+
+#define F(field) offsetof(struct dd_config, field), sizeof(((struct dd_config *)0)->field)
+#define INF HUGE_VAL
+
+const struct dd_cfg_section dd_cfg_sections[] = {
+    {"source", "Where frames come from."},
+    {"model",
+     "The detector: a model package (made by `detect compile`) and the engine running it."},
+    {"detector", "Which detections are kept. Applied live on reload."},
+    {"overlay", "What is drawn on the frames. Applied live on reload."},
+    {"sink", "Where annotated frames go."},
+    {"http", "The stats endpoint, previews and dashboard (libmicrohttpd)."},
+    {"daemon", "Logging and the systemd watchdog."},
+};
+const size_t dd_cfg_n_sections = sizeof(dd_cfg_sections) / sizeof(dd_cfg_sections[0]);
+
+const struct dd_cfg_key dd_cfg_keys[] = {
+    {"source", "uri", DD_CFG_STRING, "demo", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(source_uri),
+     "demo (the bundled 1080p street video), /dev/videoN, a video file, a URI or "
+     "gst:DESCRIPTION"},
+    {"source", "size", DD_CFG_SIZE, "auto", 16, 8192, NULL, DD_CFG_AUTO, DD_APPLY_PIPELINE,
+     F(source_size), "capture size WIDTHxHEIGHT, or auto (the source's own; V4L2: 1920x1080)"},
+    {"source", "format", DD_CFG_ENUM, "nv12", 0, 0, "nv12|yuyv", 0, DD_APPLY_PIPELINE,
+     F(source_format), "pixel format of the frames"},
+    {"source", "loop", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(source_loop),
+     "files: start again at the end"},
+    {"source", "realtime", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_PIPELINE,
+     F(source_realtime), "files: pace frames at the stream's frame rate"},
+    {"source", "buffers", DD_CFG_INT, "auto", 2, 32, NULL, DD_CFG_AUTO, DD_APPLY_PIPELINE,
+     F(source_buffers), "capture buffers (V4L2) or frame pool size, or auto"},
+
+    {"model", "package", DD_CFG_STRING, "nanodet-w8a8", 0, 0, NULL, 0, DD_APPLY_MODEL,
+     F(model_package), "a model package path, or a name in the data directory's packages/"},
+    {"model", "backend", DD_CFG_ENUM, "cpu", 0, 0, "cpu|golden|xrt", 0, DD_APPLY_MODEL,
+     F(model_backend), "engine: cpu (optimized), golden (scalar reference), xrt (FPGA)"},
+    {"model", "policy", DD_CFG_ENUM, "auto", 0, 0, "auto|every|latest", 0, DD_APPLY_PIPELINE,
+     F(model_policy), "detect every frame, or only the latest (auto: latest for cameras)"},
+
+    {"detector", "score_threshold", DD_CFG_FLOAT, "auto", 0, 1, NULL, DD_CFG_AUTO, DD_APPLY_LIVE,
+     F(score_threshold), "minimum score of a detection, or auto (the model's)"},
+    {"detector", "iou_threshold", DD_CFG_FLOAT, "auto", 0, 1, NULL, DD_CFG_AUTO, DD_APPLY_LIVE,
+     F(iou_threshold), "NMS: overlap above which the weaker box is dropped, or auto"},
+    {"detector", "max_detections", DD_CFG_INT, "auto", 1, 1000, NULL, DD_CFG_AUTO, DD_APPLY_LIVE,
+     F(max_detections), "detections kept per frame, or auto (the model's)"},
+    {"detector", "class_thresholds", DD_CFG_CLASS_SCORES, "", 0, 1, NULL, 0, DD_APPLY_LIVE,
+     F(class_thresholds), "per-class minimum scores, e.g. person:0.5, car:0.4"},
+    {"detector", "classes_allow", DD_CFG_CLASSES, "", 0, 0, NULL, 0, DD_APPLY_LIVE,
+     F(classes_allow), "only these classes, e.g. person, bicycle (empty: all)"},
+    {"detector", "classes_deny", DD_CFG_CLASSES, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(classes_deny),
+     "never these classes"},
+    {"detector", "roi", DD_CFG_ROI, "none", 0, 1, NULL, 0, DD_APPLY_LIVE, F(roi),
+     "region of interest x0,y0,x1,y1 (fractions of the frame; boxes whose centre is inside), "
+     "or none"},
+
+    {"overlay", "boxes", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_boxes),
+     "draw boxes and labels"},
+    {"overlay", "fps", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_fps),
+     "draw the frame rate and model name"},
+
+    {"sink", "output", DD_CFG_STRING, "null", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(sink_output),
+     "null, drm[:CONNECTOR[@WxH]] (a display) or gst:DESCRIPTION (appsrc ! DESCRIPTION)"},
+    {"sink", "drm_device", DD_CFG_STRING, "", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(sink_drm_device),
+     "DRM card (empty: the first with a connected display)"},
+    {"sink", "fps", DD_CFG_FLOAT, "25", 1, 240, NULL, 0, DD_APPLY_PIPELINE, F(sink_fps),
+     "nominal frame rate for the sink's timestamps"},
+
+    {"http", "enabled", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_HTTP, F(http_enabled),
+     "serve the stats endpoint and dashboard"},
+    {"http", "listen", DD_CFG_LISTEN, "127.0.0.1:8080", 0, 0, NULL, 0, DD_APPLY_HTTP,
+     F(http_listen), "address and port (IPv4); 0.0.0.0:PORT for every interface"},
+    {"http", "token", DD_CFG_STRING, "", 0, 0, NULL, 0, DD_APPLY_HTTP, F(http_token),
+     "bearer token required on every endpoint but /healthz (empty: none)"},
+    {"http", "max_connections", DD_CFG_INT, "64", 1, 1024, NULL, 0, DD_APPLY_HTTP,
+     F(http_max_connections), "simultaneous connections"},
+    {"http", "max_connections_per_ip", DD_CFG_INT, "32", 1, 1024, NULL, 0, DD_APPLY_HTTP,
+     F(http_max_connections_per_ip), "simultaneous connections from one address"},
+    {"http", "max_request_bytes", DD_CFG_INT, "16384", 2048, 1048576, NULL, 0, DD_APPLY_HTTP,
+     F(http_max_request_bytes), "largest request (line and headers); larger ones are refused"},
+    {"http", "timeout_s", DD_CFG_INT, "30", 1, 3600, NULL, 0, DD_APPLY_HTTP, F(http_timeout_s),
+     "idle connections are closed after this many seconds"},
+    {"http", "preview_width", DD_CFG_INT, "640", 64, 1920, NULL, 0, DD_APPLY_PREVIEW,
+     F(preview_width), "width of /snapshot.jpg and /stream.mjpg (height keeps the aspect)"},
+    {"http", "preview_fps", DD_CFG_FLOAT, "5", 0.2, 30, NULL, 0, DD_APPLY_PREVIEW, F(preview_fps),
+     "most preview frames encoded per second (only while someone watches)"},
+    {"http", "preview_quality", DD_CFG_INT, "75", 10, 100, NULL, 0, DD_APPLY_PREVIEW,
+     F(preview_quality), "JPEG quality of the previews"},
+    {"http", "history_s", DD_CFG_INT, "600", 60, 86400, NULL, 0, DD_APPLY_PREVIEW, F(history_s),
+     "seconds of fps and latency history for the dashboard's chart"},
+
+    {"daemon", "log_level", DD_CFG_ENUM, "info", 0, 0, "err|warning|notice|info|debug", 0,
+     DD_APPLY_LIVE, F(log_level), "messages above this priority are not logged"},
+    {"daemon", "watchdog_stall_s", DD_CFG_FLOAT, "10", 1, 3600, NULL, 0, DD_APPLY_LIVE,
+     F(watchdog_stall_s),
+     "no frame out for this long: stop the systemd watchdog pings, /healthz fails"},
+};
+const size_t dd_cfg_n_keys = sizeof(dd_cfg_keys) / sizeof(dd_cfg_keys[0]);

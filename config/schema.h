@@ -1,0 +1,44 @@
+/* The config schema: one table row per key (config/schema.c). The parser,
+ * the reload diff and the sample config all read this table. */
+#ifndef DD_CONFIG_SCHEMA_H
+#define DD_CONFIG_SCHEMA_H
+
+#include <stddef.h>
+
+enum dd_cfg_type {
+    DD_CFG_STRING,
+    DD_CFG_BOOL,
+    DD_CFG_INT,          /* int in [min, max]; "auto" stores 0 when DD_CFG_AUTO */
+    DD_CFG_FLOAT,        /* float in [min, max]; "auto" stores NaN when DD_CFG_AUTO */
+    DD_CFG_ENUM,         /* one of choices ("a|b|c"), stored as its index */
+    DD_CFG_SIZE,         /* WIDTHxHEIGHT or auto (struct dd_cfg_size) */
+    DD_CFG_ROI,          /* x0,y0,x1,y1 fractions or none (struct dd_cfg_roi) */
+    DD_CFG_CLASSES,      /* comma-separated class names (string) */
+    DD_CFG_CLASS_SCORES, /* comma-separated name:score pairs (string) */
+    DD_CFG_LISTEN,       /* HOST:PORT (string) */
+};
+
+#define DD_CFG_AUTO 1u /* "auto" accepted: the model's / source's own */
+
+struct dd_cfg_key {
+    const char *section, *name;
+    enum dd_cfg_type type;
+    const char *def; /* default, in the file's syntax */
+    double min, max;
+    const char *choices;
+    unsigned flags;
+    unsigned apply; /* enum dd_cfg_apply */
+    size_t offset, size;
+    const char *help;
+};
+
+struct dd_cfg_section {
+    const char *name, *help;
+};
+
+extern const struct dd_cfg_key dd_cfg_keys[];
+extern const size_t dd_cfg_n_keys;
+extern const struct dd_cfg_section dd_cfg_sections[];
+extern const size_t dd_cfg_n_sections;
+
+#endif

@@ -1,0 +1,501 @@
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "daemon/detections_feed.h"
+#include "daemon/history.h"
+#include "daemon/http_server.h"
+#include "daemon/notify.h"
+#include "daemon/preview.h"
+#include "daemon/settings.h"
+#include "daemon/status_board.h"
+#include "pipeline/video_file.h"
+
+#define TICK_MS 100
+#define PUBLISH_NS 250000000LL
+#define STATUS_NS 2000000000LL
+#define RESTART_BACKOFF_MAX_S 30.0
+
+struct daemon {
+    const char *config_path; /* NULL: embedded default */
+    struct dd_config cfg;    /* the running (last good) config */
+    uint64_t generation, reloads_ok, reloads_failed, restarts;
+    char last_reload_error[DD_ERR_MSG_MAX + 64];
+
+    struct dd_pipeline *pl;
+    struct dd_pipeline_strings strs; /* the running pipeline's */
+    struct dd_family_info family;    /* the running model's */
+    char model_path[DD_CFG_STR_MAX];
+
+    struct dd_status_board *board;
+    struct dd_feed *feed;
+    struct dd_preview *preview;
+    struct dd_history *hist;
+    struct dd_http_server *http;
+
+    int64_t t_start_ns, last_progress_ns, last_ping_ns, last_publish_ns, last_status_ns;
+    int64_t last_second_ns, restart_at_ns;
+    uint64_t last_out, second_out, second_dets, pipeline_base_out, pipeline_base_dets;
+    double fps_now, dps_now, backoff_s;
+    int ready_sent;
+    uint64_t watchdog_usec;
+};
+
+static void apply_log_level(const struct dd_config *c)
+{
+    dd_log_set_level((enum dd_log_level)(DD_LOG_ERR + c->log_level));
+}
+
+static struct dd_preview_config preview_config(const struct dd_config *c)
+{
+    return (struct dd_preview_config){c->preview_width, c->preview_fps, c->preview_quality};
+}
+
+static void on_frame(void *user, struct dd_frame *f, const struct dd_det_list *dets,
+                     const char *const *labels, int n_labels)
+{
+    struct daemon *d = user;
+    double latency_ms = (double)(dd_now_ns() - f->t_capture_ns) / 1e6;
+    dd_feed_publish(d->feed, f->seq, f->t_capture_ns, f->width, f->height, dets, labels, n_labels,
+                    latency_ms);
+    dd_preview_offer(d->preview, f);
+}
+
+/* ---- pipeline ---- */
+
+/* Creates (not starts) a pipeline for c, with its detect settings. */
+static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd_pipeline **out,
+                          struct dd_pipeline_strings *strs, struct dd_family_info *fam,
+                          struct dd_err *err)
+{
+    struct dd_pipeline_config pc;
+    if (dd_pipeline_config_from(c, strs, &pc, err) != 0) return -1;
+    struct dd_pipeline *p;
+    if (dd_pipeline_create(&pc, &p, err) != 0) return -1;
+    *fam = dd_pipeline_detector(p)->family;
+    struct dd_detect_settings s;
+    if (dd_settings_from_config(c, fam, &s, err) != 0) {
+        dd_pipeline_destroy(p);
+        return -1;
+    }
+    dd_pipeline_set_settings(p, &s);
+    dd_pipeline_set_frame_callback(p, on_frame, d);
+    *out = p;
+    return 0;
+}
+
+static void drop_pipeline(struct daemon *d)
+{
+    if (!d->pl) return;
+    dd_pipeline_destroy(d->pl);
+    d->pl = NULL;
+}
+
+static int start_pipeline(struct daemon *d, struct dd_pipeline *p,
+                          const struct dd_pipeline_strings *strs, const struct dd_family_info *fam,
+                          struct dd_err *err)
+{
+    if (dd_pipeline_start(p, err) != 0) {
+        dd_pipeline_destroy(p);
+        return -1;
+    }
+    d->pl = p;
+    d->strs = *strs;
+    d->family = *fam;
+    snprintf(d->model_path, sizeof(d->model_path), "%s", strs->model);
+    d->pipeline_base_out = d->pipeline_base_dets = 0;
+    d->last_out = d->second_out = d->second_dets = 0;
+    d->last_progress_ns = dd_now_ns();
+    return 0;
+}
+
+/* ---- status ---- */
+
+static void publish(struct daemon *d, int64_t now)
+{
+    struct dd_daemon_status s;
+    memset(&s, 0, sizeof(s));
+    if (d->pl) dd_pipeline_get_stats(d->pl, &s.pipeline);
+    s.labels = d->family.labels;
+    s.n_labels = d->family.num_classes;
+    int healthy = d->pl && s.pipeline.running &&
+                  (double)(now - d->last_progress_ns) / 1e9 < d->cfg.watchdog_stall_s &&
+                  s.pipeline.frames_output > 0;
+    s.healthy = healthy;
+    snprintf(s.state, sizeof(s.state), "%s",
+             !d->pl                      ? "restarting"
+             : !s.pipeline.frames_output ? "starting"
+             : healthy                   ? "running"
+                                         : "stalled");
+    s.uptime_s = (double)(now - d->t_start_ns) / 1e9;
+    s.fps_now = d->fps_now;
+    s.detections_per_s = d->dps_now;
+    s.config_generation = d->generation;
+    s.reloads_ok = d->reloads_ok;
+    s.reloads_failed = d->reloads_failed;
+    s.pipeline_restarts = d->restarts;
+    snprintf(s.config_path, sizeof(s.config_path), "%s",
+             d->config_path ? d->config_path : "(embedded default)");
+    snprintf(s.last_reload_error, sizeof(s.last_reload_error), "%s", d->last_reload_error);
+    snprintf(s.model_path, sizeof(s.model_path), "%s", d->model_path);
+    dd_preview_get_stats(d->preview, &s.preview);
+    dd_status_board_publish(d->board, &s);
+
+    if (d->watchdog_usec && healthy && now - d->last_ping_ns >= (int64_t)d->watchdog_usec * 250) {
+        dd_notify_watchdog(); /* a quarter of the period: only while frames flow */
+        d->last_ping_ns = now;
+    }
+    if (now - d->last_status_ns >= STATUS_NS) {
+        d->last_status_ns = now;
+        const struct dd_pipeline_stats *p = &s.pipeline;
+        if (!d->pl)
+            dd_notify_status("pipeline down, restarting: %s", p->last_error);
+        else
+            dd_notify_status("%s: %.1f fps, %.1f detections/s, latency p50 %.0f ms, %s on %s, "
+                             "config generation %llu",
+                             s.state, d->fps_now, d->dps_now, p->latency.p50_ms, p->model,
+                             p->backend ? p->backend : "?", (unsigned long long)d->generation);
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void second_tick(struct daemon *d, int64_t now)
+{
+    double dt = (double)(now - d->last_second_ns) / 1e9;
+    d->last_second_ns = now;
+    struct dd_pipeline_stats st;
+    uint64_t out = 0, dets = 0;
+    if (d->pl) {
+        dd_pipeline_get_stats(d->pl, &st);
+        out = st.frames_output;
+        dets = st.detections;
+    }
+    uint64_t dout = out >= d->second_out ? out - d->second_out : 0;
+    uint64_t ddet = dets >= d->second_dets ? dets - d->second_dets : 0;
+    d->second_out = out;
+    d->second_dets = dets;
+    d->fps_now = dt > 0 ? (double)dout / dt : 0.0;
+    d->dps_now = dt > 0 ? (double)ddet / dt : 0.0;
+    float lat[512];
+    int n = dd_feed_take_latencies(d->feed, lat, 512);
+    qsort(lat, (size_t)n, sizeof(float), cmp_float);
+    struct dd_history_sample hs = {(double)(now - d->t_start_ns) / 1e9, (float)d->fps_now,
+                                   n ? lat[n / 2] : 0.0f, n ? lat[n - 1] : 0.0f, (float)d->dps_now};
+    dd_history_add(d->hist, &hs);
+}
+
+/* ---- HTTP ---- */
+
+static int start_http(struct daemon *d, const struct dd_config *c, struct dd_err *err)
+{
+    if (!c->http_enabled) return 0;
+    struct dd_http_config hc = {c->http_listen,
+                                c->http_token,
+                                (unsigned)c->http_max_connections,
+                                (unsigned)c->http_max_connections_per_ip,
+                                (size_t)c->http_max_request_bytes,
+                                (unsigned)c->http_timeout_s};
+    struct dd_http_sources src = {d->board, d->feed, d->preview, d->hist};
+    if (dd_http_server_start(&hc, &src, &d->http, err) != 0) return -1;
+    DD_LOG_N("http: dashboard on http://%s/%s", c->http_listen,
+             *c->http_token ? " (bearer token required)" : "");
+    return 0;
+}
+
+static void stop_http(struct daemon *d)
+{
+    dd_http_server_stop(d->http);
+    d->http = NULL;
+}
+
+/* ---- reload ---- */
+
+/* The running pipeline holds a camera or a display, which a new pipeline may
+ * not open while it does. */
+static int holds_devices(const struct daemon *d)
+{
+    return strncmp(d->strs.source, "/dev/video", 10) == 0 ||
+           strncmp(d->strs.source, "v4l2:", 5) == 0 || strncmp(d->strs.sink, "drm", 3) == 0;
+}
+
+static void reload_failed(struct daemon *d, const char *why)
+{
+    d->reloads_failed++;
+    snprintf(d->last_reload_error, sizeof(d->last_reload_error), "%s", why);
+    DD_LOG_E("reload: %s; still running config generation %llu", why,
+             (unsigned long long)d->generation);
+}
+
+static void reload(struct daemon *d)
+{
+    dd_notify_reloading();
+    if (!d->config_path) {
+        DD_LOG_N("reload: running the embedded default (no --config): nothing to reload");
+        dd_notify_ready();
+        return;
+    }
+    DD_LOG_N("reload: reading %s", d->config_path);
+    struct dd_config *nc = malloc(sizeof(*nc));
+    struct dd_err err = {{0}};
+    if (!nc) {
+        reload_failed(d, "out of memory");
+        dd_notify_ready();
+        return;
+    }
+    dd_config_defaults(nc);
+    if (dd_config_load(d->config_path, nc, &err) != 0) {
+        reload_failed(d, err.msg);
+        goto done;
+    }
+    unsigned diff = dd_config_diff(&d->cfg, nc);
+    struct dd_pipeline_config pc;
+    struct dd_pipeline_strings *strs = malloc(sizeof(*strs));
+    if (!strs || dd_pipeline_config_from(nc, strs, &pc, &err) != 0) {
+        reload_failed(d, strs ? err.msg : "out of memory");
+        free(strs);
+        goto done;
+    }
+    /* 1. prepare what can fail, changing nothing */
+    struct dd_pipeline *np = NULL;
+    struct dd_qdetector *nq = NULL;
+    struct dd_family_info fam = d->family;
+    struct dd_detect_settings settings;
+    if ((diff & DD_APPLY_PIPELINE) || !d->pl) {
+        if (build_pipeline(d, nc, &np, strs, &fam, &err) != 0 && d->pl && holds_devices(d)) {
+            /* a camera or display the running pipeline holds: release and retry */
+            DD_LOG_W("reload: new pipeline: %s; retrying without the running one", err.msg);
+            drop_pipeline(d);
+            d->restarts++;
+            struct dd_err e2 = {{0}};
+            if (build_pipeline(d, nc, &np, strs, &fam, &e2) != 0) {
+                snprintf(err.msg, sizeof(err.msg), "%s", e2.msg);
+                np = NULL;
+            }
+        }
+        if (!np) {
+            char why[DD_ERR_MSG_MAX + 32];
+            snprintf(why, sizeof(why), "pipeline: %s", err.msg);
+            reload_failed(d, why);
+            if (!d->pl) d->restart_at_ns = dd_now_ns(); /* bring the old one back */
+            free(strs);
+            goto done;
+        }
+    } else if (diff & DD_APPLY_MODEL) {
+        enum dd_backend be;
+        if (dd_backend_from_config(nc, &be, &err) != 0 ||
+            dd_qdetector_open(strs->model, be, &nq, &err) != 0) {
+            char why[DD_ERR_MSG_MAX + 32];
+            snprintf(why, sizeof(why), "model: %s", err.msg);
+            reload_failed(d, why);
+            free(strs);
+            goto done;
+        }
+        fam = nq->family;
+    }
+    if (!np && dd_settings_from_config(nc, &fam, &settings, &err) != 0) {
+        reload_failed(d, err.msg);
+        dd_qdetector_close(nq);
+        free(strs);
+        goto done;
+    }
+    /* 2. the HTTP server (the only other step that can fail) */
+    if (diff & DD_APPLY_HTTP) {
+        stop_http(d);
+        if (start_http(d, nc, &err) != 0) {
+            struct dd_err e2 = {{0}};
+            if (start_http(d, &d->cfg, &e2) != 0) DD_LOG_E("http: %s", e2.msg);
+            reload_failed(d, err.msg);
+            dd_pipeline_destroy(np);
+            dd_qdetector_close(nq);
+            free(strs);
+            goto done;
+        }
+    }
+    /* 3. commit */
+    if (np) {
+        drop_pipeline(d);
+        d->restarts++;
+        if (start_pipeline(d, np, strs, &fam, &err) != 0) DD_LOG_E("pipeline: %s", err.msg);
+        DD_LOG_N("reload: pipeline rebuilt (source %s, sink %s)", strs->source, strs->sink);
+    } else {
+        if (nq) {
+            dd_pipeline_swap_detector(d->pl, nq);
+            d->family = fam;
+            snprintf(d->model_path, sizeof(d->model_path), "%s", strs->model);
+            DD_LOG_N("reload: model %s (%s) swapped in", strs->model, fam.name);
+        }
+        dd_pipeline_set_settings(d->pl, &settings);
+    }
+    free(strs);
+    dd_preview_set_config(d->preview, &(struct dd_preview_config){
+                                          nc->preview_width, nc->preview_fps, nc->preview_quality});
+    if (nc->history_s != d->cfg.history_s) dd_history_resize(d->hist, (size_t)nc->history_s);
+    apply_log_level(nc);
+    d->cfg = *nc;
+    d->generation++;
+    d->reloads_ok++;
+    d->last_reload_error[0] = 0;
+    DD_LOG_N("reload: config generation %llu applied (%s%s%s%s)", (unsigned long long)d->generation,
+             diff ? "" : "no changes", diff & DD_APPLY_PIPELINE ? "pipeline " : "",
+             diff & (DD_APPLY_MODEL) ? "model " : "", diff & DD_APPLY_HTTP ? "http" : "");
+done:
+    free(nc);
+    publish(d, dd_now_ns());
+    dd_notify_ready();
+}
+
+/* ---- main loop ---- */
+
+void dd_daemon_block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void check_pipeline(struct daemon *d, int64_t now, int *finished)
+{
+    if (!d->pl) {
+        if (now < d->restart_at_ns) return;
+        struct dd_pipeline *np;
+        struct dd_pipeline_strings strs;
+        struct dd_family_info fam;
+        struct dd_err err = {{0}};
+        d->restarts++;
+        if (build_pipeline(d, &d->cfg, &np, &strs, &fam, &err) != 0 ||
+            start_pipeline(d, np, &strs, &fam, &err) != 0) {
+            d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
+            DD_LOG_E("pipeline: %s (retrying in %.0f s)", err.msg, d->backoff_s);
+            d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);
+            return;
+        }
+        DD_LOG_N("pipeline: restarted");
+        return;
+    }
+    struct dd_pipeline_stats st;
+    dd_pipeline_get_stats(d->pl, &st);
+    if (st.frames_output != d->last_out) {
+        d->last_out = st.frames_output;
+        d->last_progress_ns = now;
+        d->backoff_s = 0;
+        if (!d->ready_sent) {
+            d->ready_sent = 1;
+            dd_notify_ready();
+            DD_LOG_N("ready: first frame out (%ux%u, %s on %s, source %s, sink %s)", st.width,
+                     st.height, st.model, st.backend, st.source_kind, st.sink_kind);
+        }
+    }
+    if (!dd_pipeline_wait(d->pl, 0)) return;
+    dd_pipeline_stop(d->pl);
+    dd_pipeline_get_stats(d->pl, &st);
+    if (!st.failed) {
+        DD_LOG_N("pipeline: end of stream after %llu frames", (unsigned long long)st.frames_output);
+        *finished = 1;
+        return;
+    }
+    d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
+    DD_LOG_E("pipeline: %s (restarting in %.0f s)", st.last_error, d->backoff_s);
+    publish(d, now);
+    drop_pipeline(d);
+    d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);
+}
+
+int dd_daemon_run(const char *config_path)
+{
+    struct daemon *d = calloc(1, sizeof(*d));
+    if (!d) return 1;
+    int status = 1;
+    struct dd_err err = {{0}};
+    d->config_path = config_path;
+    dd_config_defaults(&d->cfg);
+    if (config_path && dd_config_load(config_path, &d->cfg, &err) != 0) {
+        DD_LOG_E("config: %s", err.msg);
+        free(d);
+        return 1;
+    }
+    apply_log_level(&d->cfg);
+    d->generation = 1;
+    d->t_start_ns = d->last_second_ns = dd_now_ns();
+    d->watchdog_usec = dd_notify_watchdog_usec();
+    struct dd_preview_config pv = preview_config(&d->cfg);
+    if (dd_status_board_create(&d->board) != 0 || dd_feed_create(&d->feed) != 0 ||
+        dd_history_create((size_t)d->cfg.history_s, &d->hist) != 0 ||
+        dd_preview_create(&pv, &d->preview, &err) != 0) {
+        DD_LOG_E("startup: %s", *err.msg ? err.msg : "out of memory");
+        goto out;
+    }
+    struct dd_pipeline *np;
+    struct dd_pipeline_strings strs;
+    struct dd_family_info fam;
+    if (build_pipeline(d, &d->cfg, &np, &strs, &fam, &err) != 0 ||
+        start_pipeline(d, np, &strs, &fam, &err) != 0) {
+        DD_LOG_E("%s%s", err.msg, config_path ? "" : " (run scripts/setup for the demo assets)");
+        goto out;
+    }
+    if (start_http(d, &d->cfg, &err) != 0) {
+        DD_LOG_E("%s", err.msg);
+        goto out;
+    }
+    DD_LOG_N("detectd %s: %s, model %s on %s, watchdog %s", DD_VERSION,
+             config_path ? config_path : "embedded default config", d->model_path,
+             dd_config_backend_name(d->cfg.model_backend), d->watchdog_usec ? "on" : "off");
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    struct timespec tick = {0, TICK_MS * 1000000L};
+    int finished = 0;
+    status = 0;
+    while (!finished) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        int64_t now = dd_now_ns();
+        if (sig == SIGTERM || sig == SIGINT) {
+            DD_LOG_N("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            break;
+        }
+        if (sig == SIGHUP) reload(d);
+        check_pipeline(d, now, &finished);
+        if (now - d->last_second_ns >= 1000000000LL) second_tick(d, now);
+        if (now - d->last_publish_ns >= PUBLISH_NS) {
+            d->last_publish_ns = now;
+            publish(d, now);
+        }
+    }
+    dd_notify_stopping();
+out:
+    if (d->pl) {
+        dd_pipeline_stop(d->pl);
+        struct dd_pipeline_stats st;
+        dd_pipeline_get_stats(d->pl, &st);
+        DD_LOG_N("stopped: %llu frames out, %.1f fps, %llu detections",
+                 (unsigned long long)st.frames_output, st.fps, (unsigned long long)st.detections);
+    }
+    stop_http(d);
+    drop_pipeline(d);
+    dd_preview_destroy(d->preview);
+    dd_history_destroy(d->hist);
+    dd_feed_destroy(d->feed);
+    dd_status_board_destroy(d->board);
+    dd_video_file_shutdown();
+    free(d);
+    return status;
+}

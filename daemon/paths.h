@@ -1,0 +1,16 @@
+/* Where detectd finds its bundled data (the demo video, model packages):
+ * $DETECTD_DATADIR, else the installed data directory (DD_INSTALL_DATADIR)
+ * when it holds packages/, else the source tree's assets/ (DD_ASSETS_DIR). */
+#ifndef DD_DAEMON_PATHS_H
+#define DD_DAEMON_PATHS_H
+
+#include <stddef.h>
+
+const char *dd_datadir(void);
+
+/* "demo" -> DATADIR/media/vtest-1080p.mp4; anything else unchanged. */
+void dd_resolve_source(const char *uri, char *out, size_t size);
+/* A bare name (no '/') -> DATADIR/packages/NAME.ddpkg; a path unchanged. */
+void dd_resolve_package(const char *name, char *out, size_t size);
+
+#endif

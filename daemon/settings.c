@@ -1,0 +1,143 @@
+#include "daemon/settings.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/paths.h"
+
+int dd_backend_from_config(const struct dd_config *c, enum dd_backend *out, struct dd_err *err)
+{
+    switch (c->model_backend) {
+    case 0:
+        *out = DD_BACKEND_CPU;
+        return 0;
+    case 1:
+        *out = DD_BACKEND_GOLDEN;
+        return 0;
+    default:
+        return dd_err_set(err,
+                          "[model] backend = %s: this build has no XRT backend yet "
+                          "(accepted here: cpu, golden)",
+                          dd_config_backend_name(c->model_backend));
+    }
+}
+
+int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
+                            struct dd_pipeline_config *out, struct dd_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    dd_resolve_source(c->source_uri, strs->source, sizeof(strs->source));
+    dd_resolve_package(c->model_package, strs->model, sizeof(strs->model));
+    snprintf(strs->sink, sizeof(strs->sink), "%s", c->sink_output);
+    snprintf(strs->drm_device, sizeof(strs->drm_device), "%s", c->sink_drm_device);
+    out->source.spec = strs->source;
+    out->source.width = c->source_size.w;
+    out->source.height = c->source_size.h;
+    out->source.format = c->source_format == 1 ? DD_FRAME_YUYV : DD_FRAME_NV12;
+    out->source.loop = c->source_loop;
+    out->source.realtime = c->source_realtime;
+    out->source.buffers = (unsigned)c->source_buffers;
+    out->sink.spec = strs->sink;
+    out->sink.drm_device = *strs->drm_device ? strs->drm_device : NULL;
+    out->sink.fps = c->sink_fps;
+    out->model = strs->model;
+    out->policy = c->model_policy == 1   ? DD_DETECT_EVERY
+                  : c->model_policy == 2 ? DD_DETECT_LATEST
+                                         : DD_DETECT_AUTO;
+    dd_detect_settings_default(&out->settings);
+    return dd_backend_from_config(c, &out->backend, err);
+}
+
+static int class_index(const struct dd_family_info *fam, const char *name)
+{
+    for (int i = 0; i < fam->num_classes; i++)
+        if (strcmp(fam->labels[i], name) == 0) return i;
+    return -1;
+}
+
+/* Calls fn(class, score) for each item of a "name[:score], ..." list. */
+static int each_class(const char *list, const struct dd_family_info *fam, int with_score,
+                      const char *key, int (*fn)(void *u, int cls, float score), void *u,
+                      struct dd_err *err)
+{
+    char buf[DD_CFG_STR_MAX];
+    snprintf(buf, sizeof(buf), "%s", list);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        float score = 0;
+        if (with_score) {
+            char *colon = strrchr(tok, ':');
+            if (!colon) return dd_err_set(err, "[detector] %s: '%s' has no score", key, tok);
+            *colon = 0;
+            score = strtof(colon + 1, NULL);
+        }
+        while (isspace((unsigned char)*tok)) tok++;
+        char *e = tok + strlen(tok);
+        while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
+        int cls = class_index(fam, tok);
+        if (cls < 0 || cls >= DD_PIPELINE_MAX_CLASSES)
+            return dd_err_set(err, "[detector] %s: '%s' is not a class of the model %s", key, tok,
+                              fam->name);
+        if (fn(u, cls, score) != 0) return -1;
+    }
+    return 0;
+}
+
+static int set_enabled(void *u, int cls, float score)
+{
+    (void)score;
+    ((struct dd_detect_settings *)u)->class_enabled[cls] = 1;
+    return 0;
+}
+
+static int set_disabled(void *u, int cls, float score)
+{
+    (void)score;
+    ((struct dd_detect_settings *)u)->class_enabled[cls] = 0;
+    return 0;
+}
+
+static int set_threshold(void *u, int cls, float score)
+{
+    ((struct dd_detect_settings *)u)->class_threshold[cls] = score;
+    return 0;
+}
+
+int dd_settings_from_config(const struct dd_config *c, const struct dd_family_info *fam,
+                            struct dd_detect_settings *out, struct dd_err *err)
+{
+    struct dd_detect_settings s;
+    dd_detect_settings_default(&s);
+    float global = isnan(c->score_threshold) ? fam->default_score_threshold : c->score_threshold;
+    s.opts.score_threshold = global;
+    s.opts.iou_threshold = isnan(c->iou_threshold) ? -1.0f : c->iou_threshold;
+    s.opts.max_detections = c->max_detections;
+    if (*c->classes_allow) {
+        for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++) s.class_enabled[i] = 0;
+        if (each_class(c->classes_allow, fam, 0, "classes_allow", set_enabled, &s, err) != 0)
+            return -1;
+    }
+    if (each_class(c->classes_deny, fam, 0, "classes_deny", set_disabled, &s, err) != 0) return -1;
+    if (each_class(c->class_thresholds, fam, 1, "class_thresholds", set_threshold, &s, err) != 0)
+        return -1;
+    /* the decoder keeps candidates down to the lowest per-class score; every
+     * other class is then held to the global threshold */
+    float lowest = global;
+    for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++)
+        if (s.class_threshold[i] >= 0 && s.class_threshold[i] < lowest)
+            lowest = s.class_threshold[i];
+    if (lowest < global) {
+        s.opts.score_threshold = lowest;
+        for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++)
+            if (s.class_threshold[i] < 0) s.class_threshold[i] = global;
+    }
+    s.roi_enabled = c->roi.enabled;
+    memcpy(s.roi, c->roi.v, sizeof(s.roi));
+    s.overlay = c->overlay_boxes;
+    s.overlay_fps = c->overlay_fps;
+    *out = s;
+    return 0;
+}

@@ -1,0 +1,30 @@
+/* From the config to what the pipeline runs: the pipeline config (source,
+ * sink, model path, backend, policy) and the live detect settings, with class
+ * names resolved against the running model's labels. */
+#ifndef DD_DAEMON_SETTINGS_H
+#define DD_DAEMON_SETTINGS_H
+
+#include "config/config.h"
+#include "detectors/model_family.h"
+#include "pipeline/pipeline.h"
+
+/* Strings the pipeline config points into. */
+struct dd_pipeline_strings {
+    char source[DD_CFG_STR_MAX], model[DD_CFG_STR_MAX], sink[DD_CFG_STR_MAX],
+        drm_device[DD_CFG_STR_MAX];
+};
+
+/* Fills out (pointing into strs); settings use the family defaults (set them
+ * with dd_settings_from_config once the model is open). Fails for a backend
+ * this build cannot run. */
+int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
+                            struct dd_pipeline_config *out, struct dd_err *err);
+
+/* Thresholds, class allow/deny lists, per-class scores, ROI and overlay for a
+ * model of family fam. Fails when a class is not one of the model's. */
+int dd_settings_from_config(const struct dd_config *c, const struct dd_family_info *fam,
+                            struct dd_detect_settings *out, struct dd_err *err);
+
+int dd_backend_from_config(const struct dd_config *c, enum dd_backend *out, struct dd_err *err);
+
+#endif

@@ -1,0 +1,220 @@
+#include "daemon/status_board.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/stats_json.h"
+
+struct dd_status_board {
+    pthread_mutex_t mu;
+    struct dd_daemon_status s;
+    atomic_uint_fast64_t requests, errors;
+};
+
+int dd_status_board_create(struct dd_status_board **out)
+{
+    struct dd_status_board *b = calloc(1, sizeof(*b));
+    if (!b) return -1;
+    pthread_mutex_init(&b->mu, NULL);
+    snprintf(b->s.state, sizeof(b->s.state), "starting");
+    *out = b;
+    return 0;
+}
+
+void dd_status_board_destroy(struct dd_status_board *b)
+{
+    if (!b) return;
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+void dd_status_board_publish(struct dd_status_board *b, const struct dd_daemon_status *s)
+{
+    pthread_mutex_lock(&b->mu);
+    b->s = *s;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void dd_status_board_get(struct dd_status_board *b, struct dd_daemon_status *out)
+{
+    pthread_mutex_lock(&b->mu);
+    *out = b->s;
+    pthread_mutex_unlock(&b->mu);
+    out->http_requests = atomic_load(&b->requests);
+    out->http_errors = atomic_load(&b->errors);
+}
+
+int dd_status_board_healthy(struct dd_status_board *b)
+{
+    pthread_mutex_lock(&b->mu);
+    int h = b->s.healthy;
+    pthread_mutex_unlock(&b->mu);
+    return h;
+}
+
+void dd_status_board_count_request(struct dd_status_board *b, int error)
+{
+    atomic_fetch_add(&b->requests, 1);
+    if (error) atomic_fetch_add(&b->errors, 1);
+}
+
+char *dd_status_json(const struct dd_daemon_status *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", s->state);
+    cJSON_AddBoolToObject(o, "healthy", s->healthy);
+    cJSON_AddNumberToObject(o, "uptime_s", (double)(int64_t)(s->uptime_s * 10) / 10.0);
+    cJSON_AddNumberToObject(o, "fps_now", (double)(int64_t)(s->fps_now * 100) / 100.0);
+    cJSON_AddNumberToObject(o, "detections_per_s",
+                            (double)(int64_t)(s->detections_per_s * 100) / 100.0);
+    cJSON *cfg = cJSON_AddObjectToObject(o, "config");
+    cJSON_AddStringToObject(cfg, "path", s->config_path);
+    cJSON_AddNumberToObject(cfg, "generation", (double)s->config_generation);
+    cJSON_AddNumberToObject(cfg, "reloads_ok", (double)s->reloads_ok);
+    cJSON_AddNumberToObject(cfg, "reloads_failed", (double)s->reloads_failed);
+    cJSON_AddStringToObject(cfg, "last_reload_error", s->last_reload_error);
+    cJSON_AddStringToObject(o, "model_path", s->model_path);
+    cJSON_AddNumberToObject(o, "pipeline_restarts", (double)s->pipeline_restarts);
+    cJSON *pl = dd_pipeline_stats_json(&s->pipeline, s->labels, s->n_labels);
+    /* per-stage rate: items through each stage per second of running */
+    cJSON *stages = cJSON_GetObjectItem(pl, "stages");
+    for (int i = 0; i < DD_STAGE_COUNT && stages; i++) {
+        cJSON *st = cJSON_GetObjectItem(stages, dd_pipeline_stage_name((enum dd_pipeline_stage)i));
+        double el = s->pipeline.elapsed_s;
+        if (st)
+            cJSON_AddNumberToObject(
+                st, "fps",
+                el > 0 ? (double)(int64_t)((double)s->pipeline.stage[i].count / el * 100) / 100.0
+                       : 0.0);
+    }
+    cJSON_AddItemToObject(o, "pipeline", pl);
+    cJSON *pv = cJSON_AddObjectToObject(o, "preview");
+    cJSON_AddNumberToObject(pv, "encoded", (double)s->preview.encoded);
+    cJSON_AddNumberToObject(pv, "encode_cpu_ms",
+                            (double)(int64_t)(s->preview.encode_cpu_ms * 100) / 100.0);
+    cJSON_AddNumberToObject(pv, "stream_clients", s->preview.watchers);
+    cJSON *http = cJSON_AddObjectToObject(o, "http");
+    cJSON_AddNumberToObject(http, "requests", (double)s->http_requests);
+    cJSON_AddNumberToObject(http, "errors", (double)s->http_errors);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+struct buf {
+    char *p;
+    size_t n, cap;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) return;
+        if (b->p && b->n + (size_t)k < b->cap) {
+            b->n += (size_t)k;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 8192) + (size_t)k;
+        char *p = realloc(b->p, cap);
+        if (!p) return;
+        b->p = p;
+        b->cap = cap;
+    }
+}
+
+static void metric(struct buf *b, const char *name, const char *type, const char *help)
+{
+    put(b, "# HELP detectd_%s %s\n# TYPE detectd_%s %s\n", name, help, name, type);
+}
+
+/* Prometheus label values: backslash, quote and newline escaped. */
+static void label_value(char *out, size_t size, const char *v)
+{
+    size_t k = 0;
+    for (; *v && k + 3 < size; v++) {
+        if (*v == '\\' || *v == '"') out[k++] = '\\';
+        if (*v == '\n') {
+            out[k++] = '\\';
+            out[k++] = 'n';
+            continue;
+        }
+        out[k++] = *v;
+    }
+    out[k] = 0;
+}
+
+char *dd_status_prometheus(const struct dd_daemon_status *s)
+{
+    const struct dd_pipeline_stats *p = &s->pipeline;
+    struct buf b = {0};
+    char model[128], backend[32];
+    label_value(model, sizeof(model), p->model);
+    label_value(backend, sizeof(backend), p->backend ? p->backend : "");
+    metric(&b, "info", "gauge", "Build and running model.");
+    put(&b, "detectd_info{version=\"%s\",model=\"%s\",backend=\"%s\"} 1\n", DD_VERSION, model,
+        backend);
+    metric(&b, "up", "gauge", "1 while frames flow through the pipeline.");
+    put(&b, "detectd_up %d\n", s->healthy);
+    metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.");
+    put(&b, "detectd_uptime_seconds %.1f\n", s->uptime_s);
+    metric(&b, "config_generation", "gauge", "Config generation (1 at start, +1 per good reload).");
+    put(&b, "detectd_config_generation %llu\n", (unsigned long long)s->config_generation);
+    metric(&b, "config_reloads_total", "counter", "Config reloads by result.");
+    put(&b, "detectd_config_reloads_total{result=\"ok\"} %llu\n",
+        (unsigned long long)s->reloads_ok);
+    put(&b, "detectd_config_reloads_total{result=\"failed\"} %llu\n",
+        (unsigned long long)s->reloads_failed);
+    metric(&b, "frames_total", "counter", "Frames by pipeline event.");
+    const char *ev[] = {"captured", "processed", "output", "dropped", "skipped", "lost", "copied"};
+    uint64_t val[] = {p->frames_captured, p->frames_processed, p->frames_output, p->frames_dropped,
+                      p->frames_skipped,  p->frames_lost,      p->frame_copies};
+    for (int i = 0; i < 7; i++)
+        put(&b, "detectd_frames_total{event=\"%s\"} %llu\n", ev[i], (unsigned long long)val[i]);
+    metric(&b, "fps", "gauge", "Frames out per second over the last second.");
+    put(&b, "detectd_fps %.2f\n", s->fps_now);
+    metric(&b, "stage_latency_ms", "gauge", "Wall time per frame of each stage, by quantile.");
+    for (int i = 0; i < DD_STAGE_COUNT; i++) {
+        const char *n = dd_pipeline_stage_name((enum dd_pipeline_stage)i);
+        const struct dd_stage_summary *st = &p->stage[i];
+        put(&b, "detectd_stage_latency_ms{stage=\"%s\",quantile=\"0.5\"} %.3f\n", n, st->p50_ms);
+        put(&b, "detectd_stage_latency_ms{stage=\"%s\",quantile=\"0.9\"} %.3f\n", n, st->p90_ms);
+        put(&b, "detectd_stage_latency_ms{stage=\"%s\",quantile=\"0.99\"} %.3f\n", n, st->p99_ms);
+    }
+    metric(&b, "stage_cpu_ms", "gauge", "CPU milliseconds per frame of each stage.");
+    for (int i = 0; i < DD_STAGE_COUNT; i++)
+        put(&b, "detectd_stage_cpu_ms{stage=\"%s\"} %.3f\n",
+            dd_pipeline_stage_name((enum dd_pipeline_stage)i), p->stage_cpu_ms[i]);
+    metric(&b, "latency_ms", "gauge", "End-to-end latency (capture to output) by quantile.");
+    put(&b, "detectd_latency_ms{quantile=\"0.5\"} %.3f\n", p->latency.p50_ms);
+    put(&b, "detectd_latency_ms{quantile=\"0.99\"} %.3f\n", p->latency.p99_ms);
+    metric(&b, "detections_total", "counter", "Detections drawn, by class.");
+    for (int c = 0; c < DD_PIPELINE_MAX_CLASSES; c++) {
+        if (!p->detections_per_class[c]) continue;
+        char name[64];
+        label_value(name, sizeof(name), s->labels && c < s->n_labels ? s->labels[c] : "?");
+        put(&b, "detectd_detections_total{class=\"%s\"} %llu\n", name,
+            (unsigned long long)p->detections_per_class[c]);
+    }
+    metric(&b, "errors_total", "counter", "Errors by stage.");
+    put(&b, "detectd_errors_total{stage=\"detector\"} %llu\n",
+        (unsigned long long)p->detector_errors);
+    put(&b, "detectd_errors_total{stage=\"sink\"} %llu\n", (unsigned long long)p->sink_errors);
+    metric(&b, "source_reopens_total", "counter", "Reopens of a lost capture device.");
+    put(&b, "detectd_source_reopens_total %llu\n", (unsigned long long)p->source_reopens);
+    metric(&b, "pipeline_restarts_total", "counter", "Pipeline rebuilds (reloads, failures).");
+    put(&b, "detectd_pipeline_restarts_total %llu\n", (unsigned long long)s->pipeline_restarts);
+    metric(&b, "preview_frames_total", "counter", "Preview JPEGs encoded.");
+    put(&b, "detectd_preview_frames_total %llu\n", (unsigned long long)s->preview.encoded);
+    metric(&b, "http_requests_total", "counter", "HTTP requests answered.");
+    put(&b, "detectd_http_requests_total %llu\n", (unsigned long long)s->http_requests);
+    return b.p;
+}

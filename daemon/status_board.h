@@ -1,0 +1,43 @@
+/* What the daemon publishes about itself: the main loop snapshots the
+ * pipeline's stats a few times a second into the board; HTTP handlers read
+ * the board (never the pipeline, which a reload may replace). Renders
+ * /api/stats (JSON) and /metrics (Prometheus text). */
+#ifndef DD_DAEMON_STATUS_BOARD_H
+#define DD_DAEMON_STATUS_BOARD_H
+
+#include <stdint.h>
+
+#include "daemon/preview.h"
+#include "pipeline/pipeline.h"
+
+struct dd_daemon_status {
+    struct dd_pipeline_stats pipeline;
+    const char *const *labels; /* the model's class names */
+    int n_labels;
+    char state[16]; /* starting | running | stalled | restarting | stopping */
+    int healthy;    /* frames flowed within the stall window */
+    double uptime_s;
+    double fps_now, detections_per_s; /* over the last second */
+    uint64_t config_generation, reloads_ok, reloads_failed, pipeline_restarts;
+    char config_path[1024];
+    char last_reload_error[DD_ERR_MSG_MAX + 64];
+    char model_path[1024];
+    struct dd_preview_stats preview;
+    uint64_t http_requests, http_errors;
+};
+
+struct dd_status_board;
+
+int dd_status_board_create(struct dd_status_board **out);
+void dd_status_board_destroy(struct dd_status_board *b);
+void dd_status_board_publish(struct dd_status_board *b, const struct dd_daemon_status *s);
+void dd_status_board_get(struct dd_status_board *b, struct dd_daemon_status *out);
+int dd_status_board_healthy(struct dd_status_board *b);
+/* Counts HTTP requests (served / answered with an error status). */
+void dd_status_board_count_request(struct dd_status_board *b, int error);
+
+/* Renderers (malloc'd text). */
+char *dd_status_json(const struct dd_daemon_status *s);
+char *dd_status_prometheus(const struct dd_daemon_status *s);
+
+#endif

@@ -1,0 +1,548 @@
+/* detectd as a service: started the way systemd starts it (NOTIFY_SOCKET,
+ * WATCHDOG_USEC), checked for READY / STATUS / WATCHDOG / RELOADING /
+ * STOPPING, every HTTP endpoint, the bearer token, SIGHUP reloads with good
+ * and bad configs, the watchdog going quiet when the pipeline stalls, and
+ * the request handling under malformed and random input. */
+#define _GNU_SOURCE /* memmem */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <turbojpeg.h>
+#include <unistd.h>
+
+#include "daemon_harness.h"
+#include "tests_common.h"
+
+#define START_MS 120000 /* READY under ASan on 2 cores */
+
+static char config_buf[4096];
+
+/* The demo video scaled to 640x360 (cheap under sanitizers), HTTP on %PORT%. */
+static const char *base_config(const char *extra)
+{
+    snprintf(config_buf, sizeof(config_buf),
+             "[source]\nuri = %s\nsize = 640x360\n\n[http]\nlisten = 127.0.0.1:%%PORT%%\n"
+             "preview_fps = 10\npreview_width = 320\n\n[daemon]\nwatchdog_stall_s = 5\n%s",
+             tc_asset("media/vtest-1080p.mp4"), extra ? extra : "");
+    return config_buf;
+}
+
+static struct dh_daemon d;
+
+static void stop_daemon(void)
+{
+    dh_stop(&d);
+}
+
+TestSuite(daemon, .fini = stop_daemon, .timeout = 600);
+
+static void wait_ready(void)
+{
+    if (!dh_wait_notify(&d, "READY=1", START_MS)) {
+        char *log = dh_log(&d);
+        cr_assert_fail("no READY=1; detectd said:\n%s", log);
+    }
+}
+
+static double stat_of(const char *path)
+{
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(r.status, 200, "%s", r.head);
+    double v = dh_json_number(r.body, path);
+    dh_response_free(&r);
+    return v;
+}
+
+Test(daemon, notifies_systemd_and_serves_every_endpoint)
+{
+    dh_start(&d, base_config(NULL), 1000000);
+    wait_ready();
+    cr_assert(dh_wait_notify(&d, "STATUS=", 10000), "a STATUS= line");
+    cr_assert(strstr(d.messages, "fps") && strstr(d.messages, "nanodet on cpu"), "%s", d.messages);
+    cr_assert_geq(dh_count_notify(&d, "WATCHDOG=1", 2000), 3,
+                  "pings every 1/4 period while frames flow");
+
+    /* /api/stats */
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.head, "Content-Type: application/json"), "%s", r.head);
+    const char *keys[] = {"state",
+                          "uptime_s",
+                          "fps_now",
+                          "detections_per_s",
+                          "config",
+                          "generation",
+                          "last_reload_error",
+                          "frames_captured",
+                          "frames_processed",
+                          "frames_dropped",
+                          "frame_copies",
+                          "latency_p50_ms",
+                          "stages",
+                          "p99_ms",
+                          "detections_per_class",
+                          "backend",
+                          "model",
+                          "last_error"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        cr_assert(strstr(r.body, keys[i]), "no %s in %s", keys[i], r.body);
+    cr_assert_eq(dh_json_number(r.body, "config.generation"), 1);
+    cr_assert_gt(dh_json_number(r.body, "pipeline.frames_output"), 0);
+    cr_assert_gt(dh_json_number(r.body, "pipeline.stages.inference.fps"), 0);
+    dh_response_free(&r);
+
+    /* /metrics */
+    r = dh_get(d.port, "/metrics", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.head, "text/plain; version=0.0.4"));
+    cr_assert(strstr(r.body, "# TYPE detectd_frames_total counter"));
+    cr_assert(strstr(r.body, "detectd_up 1\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "detectd_stage_latency_ms{stage=\"inference\",quantile=\"0.99\"}"));
+    cr_assert(strstr(r.body, "detectd_detections_total{class=\"person\"}"), "%s", r.body);
+    dh_response_free(&r);
+
+    /* /healthz */
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "\"ok\""));
+    dh_response_free(&r);
+
+    /* /api/detections: the latest frame's, in frame pixels */
+    r = dh_get(d.port, "/api/detections", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(dh_json_number(r.body, "width"), 640);
+    cr_assert(strstr(r.body, "\"class\":\"person\""), "vtest has people: %s", r.body);
+    dh_response_free(&r);
+
+    /* /api/events: Server-Sent Events */
+    const char *sse = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    r = dh_raw(d.port, sse, strlen(sse), 6000, 10000);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.head, "text/event-stream"), "%s", r.head);
+    cr_assert(strstr(r.body, "event: detections\ndata: {"), "%s", r.body);
+    dh_response_free(&r);
+
+    /* /snapshot.jpg: a JPEG of the preview size */
+    r = dh_get(d.port, "/snapshot.jpg", NULL);
+    cr_assert_eq(r.status, 200, "%s", r.head);
+    cr_assert(strstr(r.head, "image/jpeg"));
+    tjhandle tj = tjInitDecompress();
+    int w = 0, h = 0, sub, cs;
+    cr_assert_eq(tjDecompressHeader3(tj, (unsigned char *)r.body, r.body_len, &w, &h, &sub, &cs),
+                 0);
+    tjDestroy(tj);
+    cr_assert_eq(w, 320);
+    cr_assert_eq(h, 180);
+    dh_response_free(&r);
+
+    /* /stream.mjpg: multipart with several JPEG parts */
+    const char *mj = "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n";
+    r = dh_raw(d.port, mj, strlen(mj), 1u << 30, 3000);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.head, "multipart/x-mixed-replace; boundary=detectdframe"), "%s", r.head);
+    int parts = 0;
+    for (char *p = r.body;
+         (p = memmem(p, r.body_len - (size_t)(p - r.body), "--detectdframe\r\n", 16)); p++)
+        parts++;
+    cr_assert_geq(parts, 5, "3 s at 10 fps gave %d parts", parts);
+    dh_response_free(&r);
+
+    /* the dashboard */
+    r = dh_get(d.port, "/", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "<title>detectd</title>") && strstr(r.body, "/stream.mjpg"));
+    dh_response_free(&r);
+    r = dh_get(d.port, "/api/history", NULL);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "\"fps\":[") && strstr(r.body, "\"latency_p50_ms\":["), "%s", r.body);
+    dh_response_free(&r);
+
+    /* HEAD, unknown paths, other methods, oversized requests */
+    const char *head = "HEAD /api/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    r = dh_raw(d.port, head, strlen(head), 1 << 20, 5000);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.body_len, 0);
+    dh_response_free(&r);
+    r = dh_get(d.port, "/nope", NULL);
+    cr_assert_eq(r.status, 404);
+    dh_response_free(&r);
+    const char *post = "POST /api/stats HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: "
+                       "close\r\n\r\nhello";
+    r = dh_raw(d.port, post, strlen(post), 1 << 20, 5000);
+    cr_assert_eq(r.status, 405);
+    cr_assert(strstr(r.head, "Allow: GET, HEAD"), "%s", r.head);
+    dh_response_free(&r);
+    char *big = malloc(100000);
+    int n = sprintf(big, "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(big + n, 'a', 60000);
+    strcpy(big + n + 60000, "\r\n\r\n");
+    r = dh_raw(d.port, big, strlen(big), 1 << 20, 5000);
+    cr_assert(r.status == 0 || (r.status >= 400 && r.status < 500), "oversized: %d", r.status);
+    dh_response_free(&r);
+    free(big);
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200, "still serving");
+    dh_response_free(&r);
+
+    /* SIGTERM: STOPPING=1, drained, exit 0 */
+    dh_signal(&d, SIGTERM);
+    cr_assert(dh_wait_notify(&d, "STOPPING=1", 20000));
+    cr_assert_eq(dh_wait_exit(&d, 30000), 0);
+    char *log = dh_log(&d);
+    cr_assert(strstr(log, "<5>SIGTERM: stopping") && strstr(log, "<5>stopped:"), "%s", log);
+    free(log);
+}
+
+Test(daemon, bearer_token_guards_every_endpoint_but_healthz)
+{
+    /* a repeated [http] section adds keys to it */
+    dh_start(&d, base_config("\n[http]\ntoken = s3cret-token\n"), 0);
+    wait_ready();
+    const char *paths[] = {
+        "/", "/api/stats", "/metrics", "/api/detections", "/api/history", "/snapshot.jpg"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct dh_response r = dh_get(d.port, paths[i], NULL);
+        cr_assert_eq(r.status, 401, "%s without a token: %d", paths[i], r.status);
+        cr_assert(strstr(r.head, "WWW-Authenticate: Bearer"), "%s", r.head);
+        dh_response_free(&r);
+        r = dh_get(d.port, paths[i], "Authorization: Bearer wrong-token!\r\n");
+        cr_assert_eq(r.status, 401, "%s with a wrong token", paths[i]);
+        dh_response_free(&r);
+        r = dh_get(d.port, paths[i], "Authorization: Bearer s3cret-token\r\n");
+        cr_assert_eq(r.status, 200, "%s with the token: %d", paths[i], r.status);
+        dh_response_free(&r);
+    }
+    struct dh_response r = dh_get(d.port, "/api/stats?access_token=s3cret-token", NULL);
+    cr_assert_eq(r.status, 200, "the browser's query-parameter form");
+    dh_response_free(&r);
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200, "healthz needs no token");
+    dh_response_free(&r);
+}
+
+static int detections_only(const char *cls_name, int tries)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "\"class\":\"%s\"", cls_name);
+    for (int i = 0; i < tries; i++) {
+        struct dh_response r = dh_get(d.port, "/api/detections", NULL);
+        int ok = r.status == 200 && strstr(r.body, needle);
+        char *p = r.body;
+        while (ok && (p = strstr(p, "\"class\":\""))) {
+            if (strncmp(p, needle, strlen(needle)) != 0) ok = 0;
+            p++;
+        }
+        dh_response_free(&r);
+        if (ok) return 1;
+        usleep(300000);
+    }
+    return 0;
+}
+
+Test(daemon, sighup_reloads_live_keeps_the_last_good_config_and_rebuilds_what_changed)
+{
+    dh_start(&d, base_config(NULL), 0);
+    wait_ready();
+    cr_assert_eq(stat_of("config.generation"), 1);
+
+    /* live: classes and thresholds, no pipeline restart, the stream goes on */
+    dh_write_config(&d,
+                    base_config("\n[detector]\nclasses_allow = person\nscore_threshold = 0.3\n"));
+    double before = stat_of("pipeline.frames_captured");
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "RELOADING=1", 10000));
+    cr_assert(strstr(d.messages, "MONOTONIC_USEC="), "%s", d.messages);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    cr_assert_eq(stat_of("config.generation"), 2);
+    cr_assert_eq(stat_of("pipeline_restarts"), 0);
+    cr_assert(detections_only("person", 20), "only people after classes_allow = person");
+    cr_assert_gt(stat_of("pipeline.frames_captured"), before, "the same pipeline kept capturing");
+
+    /* invalid: the old config stays, the error says where */
+    dh_write_config(&d, base_config("\n[detector]\nclasses_allow = person\nscore_threshold = 3\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "RELOADING=1", 10000));
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(dh_json_number(r.body, "config.generation"), 2);
+    cr_assert_eq(dh_json_number(r.body, "config.reloads_failed"), 1);
+    cr_assert(strstr(r.body, "detectd.conf:15: [detector] score_threshold: '3' is not valid"), "%s",
+              r.body);
+    dh_response_free(&r);
+    char *log = dh_log(&d);
+    cr_assert(strstr(log, "<3>reload: ") && strstr(log, "still running config generation 2"), "%s",
+              log);
+    free(log);
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200, "still running");
+    dh_response_free(&r);
+
+    /* a class the model lacks: refused after parsing, against the model */
+    dh_write_config(&d, base_config("\n[detector]\nclasses_allow = face\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "RELOADING=1", 10000));
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    cr_assert_eq(stat_of("config.reloads_failed"), 2);
+    cr_assert_eq(stat_of("config.generation"), 2);
+
+    /* the model: swapped in by the detect thread, the stream goes on */
+    char extra[512];
+    snprintf(extra, sizeof(extra), "\n[model]\npackage = %s\n",
+             tc_asset("packages/nanodet-w8a8.ddpkg"));
+    dh_write_config(&d, base_config(extra));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 30000));
+    cr_assert_eq(stat_of("config.generation"), 3);
+    for (int i = 0; i < 50 && stat_of("pipeline.detector_swaps") < 1; i++) usleep(200000);
+    cr_assert_eq(stat_of("pipeline.detector_swaps"), 1);
+    cr_assert_eq(stat_of("pipeline_restarts"), 0);
+
+    /* a model package that is not one: refused, the old model runs on */
+    snprintf(extra, sizeof(extra), "\n[model]\npackage = %s\n", d.config);
+    dh_write_config(&d, base_config(extra));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 30000));
+    cr_assert_eq(stat_of("config.reloads_failed"), 3);
+
+    /* the source: the pipeline is rebuilt at the new size */
+    snprintf(config_buf, sizeof(config_buf),
+             "[source]\nuri = %s\nsize = 320x180\n\n[http]\nlisten = 127.0.0.1:%%PORT%%\n",
+             tc_asset("media/vtest-1080p.mp4"));
+    dh_write_config(&d, config_buf);
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 60000));
+    cr_assert_eq(stat_of("config.generation"), 4);
+    cr_assert_eq(stat_of("pipeline_restarts"), 1);
+    for (int i = 0; i < 100 && stat_of("pipeline.width") != 320; i++) usleep(200000);
+    cr_assert_eq(stat_of("pipeline.width"), 320);
+
+    /* a source that does not exist: the running pipeline stays */
+    dh_write_config(&d,
+                    "[source]\nuri = /nonexistent/video.mp4\n[http]\nlisten = 127.0.0.1:%PORT%\n");
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 60000));
+    r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(dh_json_number(r.body, "config.generation"), 4);
+    cr_assert(strstr(r.body, "/nonexistent/video.mp4"), "%s", r.body);
+    cr_assert_eq(dh_json_number(r.body, "pipeline.width"), 320);
+    dh_response_free(&r);
+    usleep(500000);
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200, "the old pipeline still runs");
+    dh_response_free(&r);
+}
+
+/* Raw NV12 frames into a FIFO: the test decides when frames flow. */
+struct feeder {
+    char path[160];
+    int fd;
+    int frames; /* to write next */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int quit;
+};
+
+static void *feed_main(void *arg)
+{
+    struct feeder *f = arg;
+    f->fd = open(f->path, O_WRONLY); /* blocks until detectd opens it */
+    size_t size = 320 * 240 * 3 / 2;
+    unsigned char *frame = malloc(size);
+    for (unsigned k = 0;; k++) {
+        pthread_mutex_lock(&f->mu);
+        while (!f->frames && !f->quit) pthread_cond_wait(&f->cv, &f->mu);
+        if (f->quit) {
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+        f->frames--;
+        pthread_mutex_unlock(&f->mu);
+        memset(frame, (int)(k * 7), size);
+        if (write(f->fd, frame, size) != (ssize_t)size) break;
+        usleep(40000);
+    }
+    free(frame);
+    close(f->fd);
+    return NULL;
+}
+
+static void feed_more(struct feeder *f, int n)
+{
+    pthread_mutex_lock(&f->mu);
+    f->frames += n;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+Test(daemon, a_stalled_pipeline_stops_the_watchdog_and_fails_healthz)
+{
+    struct feeder f = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    signal(SIGPIPE, SIG_IGN); /* the feeder may write after detectd has gone */
+    snprintf(f.path, sizeof(f.path), "/tmp/dd-fifo-%d", getpid());
+    unlink(f.path);
+    cr_assert_eq(mkfifo(f.path, 0600), 0, "%s", strerror(errno));
+    pthread_t tid;
+    pthread_create(&tid, NULL, feed_main, &f);
+    feed_more(&f, 100000); /* flowing */
+    snprintf(config_buf, sizeof(config_buf),
+             "[source]\nuri = gst:filesrc location=%s ! rawvideoparse width=320 height=240 "
+             "format=nv12 framerate=25/1\nrealtime = false\nloop = false\n[http]\n"
+             "listen = 127.0.0.1:%%PORT%%\n[daemon]\nwatchdog_stall_s = 1.5\n",
+             f.path);
+    dh_start(&d, config_buf, 800000);
+    wait_ready();
+    cr_assert_geq(dh_count_notify(&d, "WATCHDOG=1", 1500), 3, "pings while frames flow");
+    struct dh_response r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200);
+    dh_response_free(&r);
+
+    /* stall: the FIFO stays open but no frame comes */
+    pthread_mutex_lock(&f.mu);
+    f.frames = 0;
+    pthread_mutex_unlock(&f.mu);
+    dh_count_notify(&d, "WATCHDOG=1", 2500); /* the stall window passes */
+    cr_assert_eq(dh_count_notify(&d, "WATCHDOG=1", 2000), 0, "no pings while stalled");
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 503, "healthz fails while stalled");
+    dh_response_free(&r);
+    r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert(strstr(r.body, "\"state\":\"stalled\""), "%s", r.body);
+    dh_response_free(&r);
+
+    /* frames again: pings and health come back */
+    feed_more(&f, 100000);
+    cr_assert(dh_wait_notify(&d, "WATCHDOG=1", 10000), "pings resume");
+    r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200);
+    dh_response_free(&r);
+
+    dh_stop(&d);
+    pthread_mutex_lock(&f.mu);
+    f.quit = 1;
+    pthread_cond_signal(&f.cv);
+    pthread_mutex_unlock(&f.mu);
+    pthread_join(tid, NULL);
+    unlink(f.path);
+}
+
+Test(daemon, malformed_and_random_requests_get_4xx_or_a_close_never_a_crash)
+{
+    dh_start(&d, base_config("\n[http]\nmax_request_bytes = 4096\ntimeout_s = 2\n"), 0);
+    wait_ready();
+    const char *cases[] = {
+        "GARBAGE\r\n\r\n",
+        "GET\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "GET /api/stats HTTP/1.1\r\n\r\n", /* HTTP/1.1 without Host */
+        "GET /%00%ff/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /api/stats?access_token=%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /api/stats HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        "GET /api/stats HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /api/stats HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer\r\n\r\n",
+        "GET /api/stats HTTP/1.1\r\nHost: x\r\n" /* truncated */,
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct dh_response r = dh_raw(d.port, cases[i], strlen(cases[i]), 1 << 16, 3000);
+        cr_assert(r.status == 0 || r.status == 200 || (r.status >= 400 && r.status < 600),
+                  "case %zu: %d", i, r.status);
+        cr_assert(r.status < 500 || r.status == 505, "case %zu: %d", i, r.status);
+        dh_response_free(&r);
+    }
+    /* random requests: a valid prefix mutated, and pure noise */
+    unsigned seed = 12345;
+    char req[8192];
+    for (int i = 0; i < 400; i++) {
+        size_t n;
+        if (i % 2) {
+            n = (size_t)snprintf(req, sizeof(req),
+                                 "GET /api/stats?x=%d HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\r\n", i);
+            for (int k = 0; k < 1 + i % 8; k++) req[rand_r(&seed) % n] = (char)rand_r(&seed);
+        } else {
+            n = (size_t)(rand_r(&seed) % sizeof(req));
+            for (size_t k = 0; k < n; k++) req[k] = (char)rand_r(&seed);
+        }
+        struct dh_response r = dh_raw(d.port, req, n, 1 << 16, 2500);
+        cr_assert(r.status == 0 || r.status == 200 || (r.status >= 400 && r.status < 500) ||
+                      r.status == 505,
+                  "random request %d: status %d", i, r.status);
+        dh_response_free(&r);
+    }
+    struct dh_response r = dh_get(d.port, "/healthz", NULL);
+    cr_assert_eq(r.status, 200, "still healthy after the fuzzing");
+    dh_response_free(&r);
+    cr_assert_gt(stat_of("http.errors"), 10);
+}
+
+Test(daemon, command_line_and_startup_errors_are_clear)
+{
+    char *out, *err;
+    cr_assert_eq(tc_run(DD_DETECTD_BIN " --version", &out, &err), 0);
+    cr_assert(strncmp(out, "detectd ", 8) == 0, "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tc_run(DD_DETECTD_BIN " --help", &out, &err), 0);
+    cr_assert(strstr(out, "--check-config FILE"), "%s", out);
+    free(out);
+    free(err);
+    cr_assert_eq(tc_run(DD_DETECTD_BIN " --frobnicate", &out, &err), 2);
+    free(out);
+    free(err);
+
+    char dir[] = "/tmp/dd-check-XXXXXX", path[128], cmd[512];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/good.conf", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "[detector]\nclasses_allow = person, car\n[model]\npackage = %s\n",
+            tc_asset("packages/nanodet-w8a8.ddpkg"));
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), DD_DETECTD_BIN " --check-config %s", path);
+    cr_assert_eq(tc_run(cmd, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, ": OK (model nanodet with 80 classes on cpu"), "%s", out);
+    free(out);
+    free(err);
+
+    f = fopen(path, "w");
+    fprintf(f, "[detector]\n# comment\nclasses_allow = person, car\nmax_detections = many\n");
+    fclose(f);
+    cr_assert_eq(tc_run(cmd, &out, &err), 1);
+    cr_assert(strstr(err, "<3>") &&
+                  strstr(err, "good.conf:4: [detector] max_detections: 'many' is not valid"),
+              "%s", err);
+    free(out);
+    free(err);
+
+    f = fopen(path, "w");
+    fprintf(f, "[model]\npackage = /nonexistent.ddpkg\n");
+    fclose(f);
+    cr_assert_eq(tc_run(cmd, &out, &err), 1);
+    cr_assert(strstr(err, "/nonexistent.ddpkg is not a model package"), "%s", err);
+    free(out);
+    free(err);
+
+    /* running on a config whose source cannot open: exit 1, says why */
+    f = fopen(path, "w");
+    fprintf(f, "[source]\nuri = /nonexistent/video.mp4\n[http]\nlisten = 127.0.0.1:%u\n",
+            dh_free_port());
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), DD_DETECTD_BIN " --config %s", path);
+    cr_assert_eq(tc_run(cmd, &out, &err), 1);
+    cr_assert(strstr(err, "<3>") && strstr(err, "/nonexistent/video.mp4"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), DD_DETECTD_BIN " --config %s/missing.conf", dir);
+    cr_assert_eq(tc_run(cmd, &out, &err), 1);
+    cr_assert(strstr(err, "missing.conf: No such file"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
