@@ -61,7 +61,7 @@ void dd_feed_publish(struct dd_feed *f, uint64_t frame, int64_t t_capture_ns, ui
     f->labels = labels;
     f->n_labels = n_labels;
     f->n = dets->n < FEED_MAX_DETS ? dets->n : FEED_MAX_DETS;
-    memcpy(f->dets, dets->v, f->n * sizeof(struct dd_det));
+    if (f->n) memcpy(f->dets, dets->v, f->n * sizeof(struct dd_det));
     if (f->n_lat < FEED_MAX_LATENCIES) f->lat[f->n_lat++] = (float)latency_ms;
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);

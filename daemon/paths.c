@@ -3,15 +3,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+static int has_packages(const char *dir)
+{
+    char p[PATH_MAX + 64];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/packages", dir);
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 const char *dd_datadir(void)
 {
+    static char installed[PATH_MAX + 32];
     const char *env = getenv("DETECTD_DATADIR");
     if (env && *env) return env;
-    struct stat st;
-    if (stat(DD_INSTALL_DATADIR "/packages", &st) == 0 && S_ISDIR(st.st_mode))
-        return DD_INSTALL_DATADIR;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0; /* PREFIX/bin -> PREFIX/share/detectd */
+            snprintf(installed, sizeof(installed), "%s/../share/detectd", exe);
+            if (has_packages(installed)) return installed;
+        }
+    }
     return DD_ASSETS_DIR;
 }
 

@@ -1,6 +1,7 @@
 /* Where detectd finds its bundled data (the demo video, model packages):
- * $DETECTD_DATADIR, else the installed data directory (DD_INSTALL_DATADIR)
- * when it holds packages/, else the source tree's assets/ (DD_ASSETS_DIR). */
+ * $DETECTD_DATADIR, else PREFIX/share/detectd next to the binary (PREFIX/bin)
+ * when it holds packages/ (installed, wherever the prefix), else the source
+ * tree's assets/ (DD_ASSETS_DIR, a build tree). */
 #ifndef DD_DAEMON_PATHS_H
 #define DD_DAEMON_PATHS_H
 

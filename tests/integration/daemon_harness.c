@@ -179,9 +179,13 @@ void dh_stop(struct dh_daemon *d)
         }
     }
     if (d->notify_fd > 0) close(d->notify_fd);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
-    if (system(cmd) != 0) cr_log_warn("could not remove %s", d->dir);
+    d->notify_fd = -1;
+    if (d->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
+        if (system(cmd) != 0) cr_log_warn("could not remove %s", d->dir);
+        d->dir[0] = 0;
+    }
     free(d->messages);
     d->messages = NULL;
 }

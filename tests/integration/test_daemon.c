@@ -46,8 +46,11 @@ TestSuite(daemon, .fini = stop_daemon, .timeout = 600);
 static void wait_ready(void)
 {
     if (!dh_wait_notify(&d, "READY=1", START_MS)) {
+        static char said[16384];
         char *log = dh_log(&d);
-        cr_assert_fail("no READY=1; detectd said:\n%s", log);
+        snprintf(said, sizeof(said), "%s", log);
+        free(log);
+        cr_assert_fail("no READY=1; detectd said:\n%s", said);
     }
 }
 
