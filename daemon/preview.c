@@ -17,7 +17,14 @@ struct dd_preview {
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     struct dd_preview_config cfg;
-    struct dd_frame *slot; /* the frame waiting for the encoder */
+    /* I420 planes scaled by the output thread, waiting for the encoder: the
+     * offer side writes them only while pending_full is 0, the encoder swaps
+     * them out (under mu) when it is 1 */
+    uint8_t *pending;
+    size_t pending_cap;
+    uint32_t pw, ph;
+    int64_t pending_t_ns;
+    int pending_full;
     struct dd_jpeg *latest;
     uint64_t seq;
     int64_t last_want_ns, last_offer_ns;
@@ -86,63 +93,53 @@ static void *encoder_main(void *arg)
     /* below the pipeline's threads: previews take what CPU is left */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     tjhandle tj = tjInitCompress();
-    uint8_t *planes = NULL;
-    size_t planes_size = 0;
+    uint8_t *work = NULL;
+    size_t work_cap = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->slot && !p->stop) pthread_cond_wait(&p->work_cv, &p->mu);
+        while (!p->pending_full && !p->stop) pthread_cond_wait(&p->work_cv, &p->mu);
         if (p->stop) break;
-        struct dd_frame *f = p->slot;
-        p->slot = NULL;
-        struct dd_preview_config cfg = p->cfg;
+        uint8_t *t = p->pending; /* take the planes, leave an empty buffer */
+        size_t tc = p->pending_cap;
+        p->pending = work;
+        p->pending_cap = work_cap;
+        work = t;
+        work_cap = tc;
+        uint32_t dw = p->pw, dh = p->ph;
+        int64_t t_ns = p->pending_t_ns;
+        int quality = p->cfg.quality;
+        p->pending_full = 0;
         pthread_mutex_unlock(&p->mu);
 
         int64_t c0 = dd_thread_cpu_ns();
-        uint32_t dw = (uint32_t)cfg.width < f->width ? (uint32_t)cfg.width & ~1u : f->width & ~1u;
-        uint32_t dh = (uint32_t)((uint64_t)dw * f->height / f->width) & ~1u;
-        if (dh < 2) dh = 2;
-        size_t need = (size_t)dw * dh * 3 / 2;
-        if (need > planes_size) {
-            free(planes);
-            planes = malloc(need);
-            planes_size = planes ? need : 0;
-        }
         struct dd_jpeg *j = NULL;
-        if (planes && tj) {
-            uint8_t *yp = planes, *up = yp + (size_t)dw * dh,
-                    *vp = up + (size_t)(dw / 2) * (dh / 2);
-            dd_buffer_cpu_begin(f->fd, f->kind, 0);
-            dd_preview_scale_i420(f, dw, dh, yp, up, vp);
-            dd_buffer_cpu_end(f->fd, f->kind, 0);
-            int64_t t = f->t_capture_ns;
-            dd_frame_unref(f);
-            f = NULL;
-            const unsigned char *pl[3] = {yp, up, vp};
-            int strides[3] = {(int)dw, (int)dw / 2, (int)dw / 2};
-            unsigned char *out = NULL;
-            unsigned long size = 0;
-            if (tjCompressFromYUVPlanes(tj, pl, (int)dw, strides, (int)dh, TJSAMP_420, &out, &size,
-                                        cfg.quality, TJFLAG_FASTDCT) == 0 &&
-                (j = calloc(1, sizeof(*j)))) {
-                atomic_init(&j->refs, 1);
-                j->data = out;
-                j->size = size;
-                j->width = dw;
-                j->height = dh;
-                j->t_ns = t;
-            } else {
-                tjFree(out);
-            }
+        uint8_t *yp = work, *up = yp + (size_t)dw * dh, *vp = up + (size_t)(dw / 2) * (dh / 2);
+        const unsigned char *pl[3] = {yp, up, vp};
+        int strides[3] = {(int)dw, (int)dw / 2, (int)dw / 2};
+        unsigned char *out = NULL;
+        unsigned long size = 0;
+        if (tj &&
+            tjCompressFromYUVPlanes(tj, pl, (int)dw, strides, (int)dh, TJSAMP_420, &out, &size,
+                                    quality, TJFLAG_FASTDCT) == 0 &&
+            (j = calloc(1, sizeof(*j)))) {
+            atomic_init(&j->refs, 1);
+            j->data = out;
+            j->size = size;
+            j->width = dw;
+            j->height = dh;
+            j->t_ns = dd_now_ns(); /* freshness is judged by when it was made */
+            j->capture_ns = t_ns;
+        } else {
+            tjFree(out);
         }
-        if (f) dd_frame_unref(f);
         int64_t c1 = dd_thread_cpu_ns();
         pthread_mutex_lock(&p->mu);
+        p->cpu_ns += c1 - c0;
         if (j) {
             j->seq = ++p->seq;
             struct dd_jpeg *old = p->latest;
             p->latest = j;
             p->st.encoded++;
-            p->cpu_ns += c1 - c0;
             pthread_cond_broadcast(&p->done_cv);
             pthread_mutex_unlock(&p->mu);
             dd_jpeg_unref(old);
@@ -150,7 +147,7 @@ static void *encoder_main(void *arg)
         }
     }
     pthread_mutex_unlock(&p->mu);
-    free(planes);
+    free(work);
     if (tj) tjDestroy(tj);
     return NULL;
 }
@@ -185,16 +182,38 @@ void dd_preview_offer(struct dd_preview *p, struct dd_frame *f)
     int64_t now = dd_now_ns();
     pthread_mutex_lock(&p->mu);
     int64_t period = (int64_t)(1e9 / p->cfg.fps);
-    if (now - p->last_want_ns < WATCH_WINDOW_NS && now - p->last_offer_ns >= period) {
-        if (p->slot) {
-            p->st.offered_skipped++; /* the encoder is behind: keep its frame */
-        } else {
-            dd_frame_ref(f);
-            p->slot = f;
-            p->last_offer_ns = now;
-            pthread_cond_signal(&p->work_cv);
-        }
+    int due = now - p->last_want_ns < WATCH_WINDOW_NS && now - p->last_offer_ns >= period;
+    if (due && p->pending_full) p->st.offered_skipped++; /* the encoder is behind */
+    due = due && !p->pending_full;
+    int width = p->cfg.width;
+    pthread_mutex_unlock(&p->mu);
+    if (!due) return;
+    /* scale here (a small fraction of the frame, at most fps times a second)
+     * so that no pipeline frame waits on the low-priority encoder */
+    int64_t c0 = dd_thread_cpu_ns();
+    uint32_t dw = (uint32_t)width < f->width ? (uint32_t)width & ~1u : f->width & ~1u;
+    uint32_t dh = (uint32_t)((uint64_t)dw * f->height / f->width) & ~1u;
+    if (dh < 2) dh = 2;
+    size_t need = (size_t)dw * dh * 3 / 2;
+    if (need > p->pending_cap) {
+        uint8_t *b = realloc(p->pending, need);
+        if (!b) return;
+        p->pending = b;
+        p->pending_cap = need;
     }
+    uint8_t *yp = p->pending, *up = yp + (size_t)dw * dh, *vp = up + (size_t)(dw / 2) * (dh / 2);
+    dd_buffer_cpu_begin(f->fd, f->kind, 0);
+    dd_preview_scale_i420(f, dw, dh, yp, up, vp);
+    dd_buffer_cpu_end(f->fd, f->kind, 0);
+    int64_t c1 = dd_thread_cpu_ns();
+    pthread_mutex_lock(&p->mu);
+    p->pw = dw;
+    p->ph = dh;
+    p->pending_t_ns = f->t_capture_ns;
+    p->pending_full = 1;
+    p->last_offer_ns = now;
+    p->cpu_ns += c1 - c0;
+    pthread_cond_signal(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -252,7 +271,7 @@ void dd_preview_destroy(struct dd_preview *p)
     pthread_cond_broadcast(&p->done_cv);
     pthread_mutex_unlock(&p->mu);
     pthread_join(p->tid, NULL);
-    if (p->slot) dd_frame_unref(p->slot);
+    free(p->pending);
     dd_jpeg_unref(p->latest);
     pthread_cond_destroy(&p->work_cv);
     pthread_cond_destroy(&p->done_cv);

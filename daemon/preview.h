@@ -1,9 +1,9 @@
 /* Previews for /snapshot.jpg and /stream.mjpg: annotated frames scaled down
  * and JPEG-encoded (libjpeg-turbo) on a low-priority thread of their own, at
  * most fps per second and only while someone is watching, so previews never
- * take the pipeline's CPU. The pipeline's output thread only offers frames
- * (a reference, no pixel work); the encoder scales, releases the frame and
- * encodes. */
+ * take the pipeline's CPU. When a preview is due, the pipeline's output
+ * thread scales the frame into the preview's own I420 planes (no frame is
+ * kept); a thread at nice 10 encodes them. */
 #ifndef DD_DAEMON_PREVIEW_H
 #define DD_DAEMON_PREVIEW_H
 
@@ -23,7 +23,8 @@ struct dd_preview_config {
 struct dd_jpeg {
     atomic_int refs;
     uint64_t seq;
-    int64_t t_ns;
+    int64_t t_ns;       /* when it was encoded */
+    int64_t capture_ns; /* when its frame was captured */
     uint32_t width, height;
     size_t size;
     unsigned char *data;
@@ -41,8 +42,8 @@ struct dd_preview;
 int dd_preview_create(const struct dd_preview_config *cfg, struct dd_preview **out,
                       struct dd_err *err);
 void dd_preview_set_config(struct dd_preview *p, const struct dd_preview_config *cfg);
-/* Output thread: offers a frame (borrowed); takes a reference only when a
- * preview is wanted and due. */
+/* Output thread: offers a frame (borrowed, not kept); scales it only when a
+ * preview is wanted, due, and the encoder has taken the previous one. */
 void dd_preview_offer(struct dd_preview *p, struct dd_frame *f);
 /* Waits up to timeout_ms for a preview newer than after_seq (0: any, the
  * latest at once if it is fresh). Marks the preview as watched. Returns a
