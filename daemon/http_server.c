@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -16,6 +19,7 @@
 #define STREAM_BOUNDARY "detectdframe"
 #define SSE_KEEPALIVE_NS 10000000000LL
 #define WAIT_STEP_MS 500
+#define HTTP_NICE 5
 
 extern const unsigned char dd_dashboard_html[];
 extern const unsigned long dd_dashboard_html_len;
@@ -224,6 +228,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     (void)upload_data;
     struct dd_http_server *s = cls;
+    static _Thread_local int niced;
+    if (!niced) { /* connection threads yield to the pipeline's under load */
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE);
+        niced = 1;
+    }
     if (*con_cls && *upload_data_size) { /* a body we did not ask for: drop it */
         *upload_data_size = 0;
         return MHD_YES;
@@ -240,14 +249,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
         return send_text(s, c, MHD_HTTP_OK, "text/html; charset=utf-8", (char *)dd_dashboard_html,
                          0);
-    if (strcmp(url, "/api/stats") == 0 || strcmp(url, "/metrics") == 0) {
-        struct dd_daemon_status st;
-        dd_status_board_get(s->src.board, &st);
-        if (url[1] == 'm')
-            return send_text(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                             dd_status_prometheus(&st), 1);
-        return send_text(s, c, MHD_HTTP_OK, "application/json", dd_status_json(&st), 1);
-    }
+    if (strcmp(url, "/api/stats") == 0)
+        return send_text(s, c, MHD_HTTP_OK, "application/json", dd_status_board_json(s->src.board),
+                         1);
+    if (strcmp(url, "/metrics") == 0)
+        return send_text(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+                         dd_status_board_prometheus(s->src.board), 1);
     if (strcmp(url, "/api/history") == 0)
         return send_text(s, c, MHD_HTTP_OK, "application/json", dd_history_json(s->src.history), 1);
     if (strcmp(url, "/api/detections") == 0) {

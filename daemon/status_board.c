@@ -12,6 +12,9 @@
 struct dd_status_board {
     pthread_mutex_t mu;
     struct dd_daemon_status s;
+    uint64_t version;  /* publishes so far */
+    char *json, *prom; /* renderings of the published snapshot */
+    uint64_t json_version, prom_version;
     atomic_uint_fast64_t requests, errors;
 };
 
@@ -28,6 +31,8 @@ int dd_status_board_create(struct dd_status_board **out)
 void dd_status_board_destroy(struct dd_status_board *b)
 {
     if (!b) return;
+    free(b->json);
+    free(b->prom);
     pthread_mutex_destroy(&b->mu);
     free(b);
 }
@@ -36,7 +41,42 @@ void dd_status_board_publish(struct dd_status_board *b, const struct dd_daemon_s
 {
     pthread_mutex_lock(&b->mu);
     b->s = *s;
+    b->version++;
     pthread_mutex_unlock(&b->mu);
+}
+
+/* Renders once per published snapshot; every request gets a copy. */
+static char *cached(struct dd_status_board *b, char **text, uint64_t *version,
+                    char *(*render)(const struct dd_daemon_status *))
+{
+    pthread_mutex_lock(&b->mu);
+    if (!*text || *version != b->version) {
+        struct dd_daemon_status s = b->s;
+        uint64_t v = b->version;
+        pthread_mutex_unlock(&b->mu);
+        s.http_requests = atomic_load(&b->requests);
+        s.http_errors = atomic_load(&b->errors);
+        char *fresh = render(&s);
+        pthread_mutex_lock(&b->mu);
+        if (fresh) {
+            free(*text);
+            *text = fresh;
+            *version = v;
+        }
+    }
+    char *copy = *text ? strdup(*text) : NULL;
+    pthread_mutex_unlock(&b->mu);
+    return copy;
+}
+
+char *dd_status_board_json(struct dd_status_board *b)
+{
+    return cached(b, &b->json, &b->json_version, dd_status_json);
+}
+
+char *dd_status_board_prometheus(struct dd_status_board *b)
+{
+    return cached(b, &b->prom, &b->prom_version, dd_status_prometheus);
 }
 
 void dd_status_board_get(struct dd_status_board *b, struct dd_daemon_status *out)

@@ -36,6 +36,11 @@ int dd_status_board_healthy(struct dd_status_board *b);
 /* Counts HTTP requests (served / answered with an error status). */
 void dd_status_board_count_request(struct dd_status_board *b, int error);
 
+/* The published snapshot as /api/stats JSON and /metrics text (malloc'd
+ * copies; rendered once per publish, however many requests come). */
+char *dd_status_board_json(struct dd_status_board *b);
+char *dd_status_board_prometheus(struct dd_status_board *b);
+
 /* Renderers (malloc'd text). */
 char *dd_status_json(const struct dd_daemon_status *s);
 char *dd_status_prometheus(const struct dd_daemon_status *s);
