@@ -6,6 +6,7 @@
 
 #include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
+#include "accel/hls/hlssim.h"
 
 struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img)
 {
@@ -34,6 +35,7 @@ void dd_qdetector_close(struct dd_qdetector *q)
     for (int k = 0; k < DD_PKG_MAX_OUTPUTS; k++) free(q->outputs[k]);
     free(q->arena);
     dd_cpu_free(q->cpu);
+    dd_hlssim_free(q->hls);
     dd_pkg_free(q->pkg);
     free(q);
 }
@@ -62,7 +64,8 @@ int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdete
     q->family.input.bgr = m->input_bgr; /* the package's word on normalisation */
     memcpy(q->family.input.mean, m->mean, sizeof(m->mean));
     memcpy(q->family.input.std, m->std, sizeof(m->std));
-    if (backend == DD_BACKEND_CPU && dd_cpu_prepare(q->pkg, &q->cpu, err) != 0) {
+    if ((backend == DD_BACKEND_CPU && dd_cpu_prepare(q->pkg, &q->cpu, err) != 0) ||
+        (backend == DD_BACKEND_HLSSIM && dd_hlssim_prepare(q->pkg, &q->hls, err) != 0)) {
         dd_qdetector_close(q);
         return -1;
     }
@@ -101,6 +104,8 @@ static int run_range(struct dd_qdetector *q, const struct dd_isa_frame *frame, u
                      uint32_t end, struct dd_err *err)
 {
     const struct dd_pkg *p = q->pkg;
+    if (q->hls)
+        return end > first ? dd_hlssim_run(q->hls, q->arena, frame, first, end - first, err) : 0;
     for (uint32_t i = first; i < end; i++)
         if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
             return dd_err_prefix(err, "instruction %u (INPUT)", i);

@@ -10,15 +10,18 @@
 enum dd_backend {
     DD_BACKEND_GOLDEN = 1, /* the scalar golden model */
     DD_BACKEND_CPU,        /* the optimized CPU backend, bit-exact with the golden model */
+    DD_BACKEND_HLSSIM,     /* the C simulation of the FPGA kernel (accel/hls/) */
 };
 
 struct dd_cpu_prog;
+struct dd_hlssim;
 
 struct dd_qdetector {
     struct dd_pkg *pkg;
     struct dd_family_info family;
     enum dd_backend backend;
     struct dd_cpu_prog *cpu; /* DD_BACKEND_CPU */
+    struct dd_hlssim *hls;   /* DD_BACKEND_HLSSIM */
     int8_t *arena;
     float *outputs[DD_PKG_MAX_OUTPUTS]; /* dequantized, in the source model's order */
 };

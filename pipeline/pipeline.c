@@ -216,7 +216,10 @@ void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q)
 
 const char *dd_backend_name(enum dd_backend b)
 {
-    return b == DD_BACKEND_CPU ? "cpu" : b == DD_BACKEND_GOLDEN ? "golden" : "?";
+    return b == DD_BACKEND_CPU      ? "cpu"
+           : b == DD_BACKEND_GOLDEN ? "golden"
+           : b == DD_BACKEND_HLSSIM ? "hlssim"
+                                    : "?";
 }
 
 static void *detect_main(void *arg)

@@ -94,6 +94,8 @@ int dd_cmd_pipeline(int argc, char **argv)
                 cfg.backend = DD_BACKEND_CPU;
             else if (strcmp(optarg, "golden") == 0)
                 cfg.backend = DD_BACKEND_GOLDEN;
+            else if (strcmp(optarg, "hlssim") == 0)
+                cfg.backend = DD_BACKEND_HLSSIM;
             else if (strcmp(optarg, "xrt") == 0)
                 return dd_cmd_fail(1, "--backend xrt: this build has no XRT backend yet");
             else

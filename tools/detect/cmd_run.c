@@ -23,7 +23,8 @@ static void usage(FILE *f)
         "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
         "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
         "                     cpu: the optimized int8 CPU backend (packages, default);\n"
-        "                     golden: the ISA's golden model (packages; the specification)\n");
+        "                     golden: the ISA's golden model (packages; the specification);\n"
+        "                     hlssim: the C simulation of the FPGA kernel (packages)\n");
 }
 
 static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
@@ -82,10 +83,12 @@ int dd_cmd_run(int argc, char **argv)
             if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
             break;
         case 'b':
+            if (strcmp(optarg, "xrt") == 0)
+                return dd_cmd_fail(1, "--backend xrt: this build has no XRT backend yet");
             if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0 &&
-                strcmp(optarg, "cpu") != 0)
-                return dd_cmd_fail(2, "--backend: '%s' is not available (float, golden, cpu)",
-                                   optarg);
+                strcmp(optarg, "cpu") != 0 && strcmp(optarg, "hlssim") != 0)
+                return dd_cmd_fail(
+                    2, "--backend: '%s' is not available (float, golden, cpu, hlssim)", optarg);
             backend = optarg;
             break;
         case 'h':
@@ -110,9 +113,11 @@ int dd_cmd_run(int argc, char **argv)
     if (!package && strcmp(backend, "float") != 0)
         return dd_cmd_fail(2, "--backend %s runs compiled packages (make one with detect compile)",
                            backend);
-    if (package ? dd_qdetector_open(
-                      model, strcmp(backend, "golden") == 0 ? DD_BACKEND_GOLDEN : DD_BACKEND_CPU,
-                      &qdet, &err)
+    if (package ? dd_qdetector_open(model,
+                                    strcmp(backend, "golden") == 0   ? DD_BACKEND_GOLDEN
+                                    : strcmp(backend, "hlssim") == 0 ? DD_BACKEND_HLSSIM
+                                                                     : DD_BACKEND_CPU,
+                                    &qdet, &err)
                 : dd_detector_open(model, &det, &err))
         return dd_cmd_fail(1, "%s", err.msg);
     const struct dd_family_info *fi = package ? &qdet->family : &det->family;

@@ -1,0 +1,27 @@
+/* The `hlssim` backend: model packages run through the C simulation of the
+ * accelerator kernel (dd_kernel.c), driven the way the XRT host drives the
+ * FPGA: a program image (instructions + tensor table), the blob, the arena
+ * and the frame as DRAM buffers, one kernel call per instruction range. */
+#ifndef DD_ACCEL_HLS_HLSSIM_H
+#define DD_ACCEL_HLS_HLSSIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accel/package.h"
+
+struct dd_hlssim;
+
+/* The program image for p; fails when p exceeds the kernel's limits. */
+int dd_hlssim_prepare(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_err *err);
+void dd_hlssim_free(struct dd_hlssim *h);
+
+/* The kernel's DRAM image of the program: instructions, then the tensor
+ * table at *tensors_offset (also what the XRT backend uploads). */
+const uint8_t *dd_hlssim_program(const struct dd_hlssim *h, size_t *size, uint32_t *tensors_offset);
+
+/* Runs instructions [first, first + count) on arena (p->arena_size bytes). */
+int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame *frame,
+                  uint32_t first, uint32_t count, struct dd_err *err);
+
+#endif

@@ -1,0 +1,197 @@
+/* The accelerator kernel's C simulation (accel/hls) is bit-exact with the
+ * golden model: random convolutions and INPUT frames, and the compiled
+ * NanoDet and BlazeFace (int8 and int4) programs instruction by instruction,
+ * from the kernel's own DRAM image of the program. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/golden.h"
+#include "accel/hls/dd_kernel.h"
+#include "accel/hls/hlssim.h"
+#include "accel/qdetector.h"
+#include "pipeline/image.h"
+#include "tests/random_conv.h"
+#include "tests_common.h"
+
+static uint64_t s = 11;
+static uint32_t rnd(uint32_t n)
+{
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(s >> 33) % n;
+}
+
+/* Instruction 0 on both executors from the same random arena. */
+static int same_one(const struct dd_pkg *p, const struct dd_isa_frame *f)
+{
+    struct dd_err err = {{0}};
+    int8_t *a = malloc(p->arena_size), *b = malloc(p->arena_size);
+    for (uint32_t i = 0; i < p->arena_size; i++) a[i] = (int8_t)rnd(256);
+    memcpy(b, a, p->arena_size);
+    struct dd_hlssim *h;
+    cr_assert_eq(dd_hlssim_prepare(p, &h, &err), 0, "%s", err.msg);
+    dd_golden_insn(p, 0, a, f);
+    cr_assert_eq(dd_hlssim_run(h, b, f, 0, 1, &err), 0, "%s", err.msg);
+    int same = memcmp(a, b, p->arena_size) == 0;
+    dd_hlssim_free(h);
+    free(a);
+    free(b);
+    return same;
+}
+
+Test(hls, random_convolutions_match_golden, .timeout = 300)
+{
+    for (int it = 0; it < 300; it++) {
+        struct random_conv rc;
+        random_conv_make(&rc, rnd);
+        cr_assert(same_one(&rc.p, NULL), "iteration %d: %s differs from golden", it, rc.desc);
+        random_conv_free(&rc);
+    }
+}
+
+Test(hls, random_input_frames_match_golden, .timeout = 120)
+{
+    for (int it = 0; it < 60; it++) {
+        struct dd_isa_tensor t = {0,
+                                  (uint16_t)(8 + rnd(40)),
+                                  (uint16_t)(8 + rnd(40)),
+                                  3,
+                                  3,
+                                  (int32_t)rnd(256) - 128,
+                                  0.1f,
+                                  0};
+        struct dd_isa_insn in;
+        memset(&in, 0, sizeof(in));
+        in.opcode = DD_ISA_INPUT, in.in0 = in.in1 = DD_ISA_NO_TENSOR, in.out = 0;
+        in.flags = rnd(2) ? DD_ISA_F_BGR : 0, in.m0 = (int32_t)rnd(256);
+        in.clamp_min = -128, in.clamp_max = 127;
+        int64_t nrm[6];
+        for (int c = 0; c < 3; c++) {
+            nrm[c] = 20000 + rnd(100000);
+            nrm[3 + c] = -((int64_t)rnd(200) << 32);
+        }
+        uint8_t blob[64];
+        memcpy(blob, nrm, sizeof(nrm));
+        struct dd_pkg p = {0};
+        p.tensors = &t, p.n_tensors = 1, p.insns = &in, p.n_insns = 1, p.blob = blob;
+        p.blob_size = 64, p.arena_size = (uint32_t)(t.h * t.w * 3);
+        uint32_t fw = 1 + rnd(90), fh = 1 + rnd(90), fmt = 1 + rnd(3);
+        uint32_t stride = fmt == DD_FRAME_RGB24  ? fw * 3
+                          : fmt == DD_FRAME_YUYV ? (fw + 1) / 2 * 4
+                                                 : fw;
+        uint32_t uv_stride = (fw + 1) / 2 * 2;
+        size_t ysz = (size_t)stride * fh, uvsz = (size_t)uv_stride * ((fh + 1) / 2);
+        /* NV12: planes in one buffer (as a DMA-BUF) or apart (joined by the host) */
+        uint8_t *buf = malloc(ysz + uvsz), *apart = malloc(uvsz);
+        for (size_t i = 0; i < ysz + uvsz; i++) buf[i] = (uint8_t)rnd(256);
+        memcpy(apart, buf + ysz, uvsz);
+        const uint8_t *uv = fmt != DD_FRAME_NV12 ? NULL : (it & 1) ? apart : buf + ysz;
+        struct dd_isa_frame f = {fmt, fw, fh, stride, uv_stride, buf, uv};
+        cr_assert(same_one(&p, &f), "case %d: format %u %ux%u into %ux%u differs", it, fmt, fw, fh,
+                  t.w, t.h);
+        free(buf);
+        free(apart);
+    }
+}
+
+/* Every instruction of p on both executors in turn; the arenas must agree
+ * after each one. */
+static void program_matches(const struct dd_pkg *p, const struct dd_isa_frame *f, const char *what)
+{
+    struct dd_err err = {{0}};
+    struct dd_hlssim *h;
+    cr_assert_eq(dd_hlssim_prepare(p, &h, &err), 0, "%s", err.msg);
+    size_t size;
+    uint32_t toff;
+    const uint8_t *img = dd_hlssim_program(h, &size, &toff);
+    cr_assert_eq(size, (size_t)p->n_insns * 64 + (size_t)p->n_tensors * 24);
+    cr_assert_eq(toff, p->n_insns * 64);
+    cr_assert_eq(img[0], p->insns[0].opcode);
+    int8_t *a = calloc(1, p->arena_size), *b = calloc(1, p->arena_size);
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        dd_golden_insn(p, i, a, f);
+        cr_assert_eq(dd_hlssim_run(h, b, f, i, 1, &err), 0, "%s", err.msg);
+        const struct dd_isa_tensor *o = &p->tensors[p->insns[i].out];
+        cr_assert_eq(memcmp(a, b, p->arena_size), 0,
+                     "%s: instruction %u (opcode %u, out %ux%ux%u) differs from golden", what, i,
+                     p->insns[i].opcode, o->h, o->w, o->c);
+    }
+    /* and the whole program in one kernel call */
+    memset(b, 0, p->arena_size);
+    cr_assert_eq(dd_hlssim_run(h, b, f, 0, p->n_insns, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(a, b, p->arena_size), 0, "%s: one-call run differs", what);
+    cr_log_info("%s: %u instructions bit-exact with golden", what, p->n_insns);
+    dd_hlssim_free(h);
+    free(a);
+    free(b);
+}
+
+Test(hls, nanodet_program_matches_golden_instruction_by_instruction, .timeout = 600)
+{
+    struct dd_pkg *p;
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_pkg_load(tc_asset("packages/nanodet-w8a8.ddpkg"), &p, &err), 0, "%s", err.msg);
+    struct dd_image img;
+    cr_assert_eq(dd_image_load(tc_asset("media/faces/sample1.jpg"), &img, &err), 0, "%s", err.msg);
+    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    program_matches(p, &f, "nanodet int8");
+    dd_image_free(&img);
+    dd_pkg_free(p);
+}
+
+Test(hls, blazeface_int8_and_int4_programs_match_golden, .timeout = 600)
+{
+    struct dd_image img;
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_image_load(tc_asset("media/faces/sample2.jpg"), &img, &err), 0, "%s", err.msg);
+    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_pkg *p8 = tc_compile_blazeface(8, 2, NULL, NULL);
+    program_matches(p8, &f, "blazeface int8");
+    dd_pkg_free(p8);
+    struct dd_pkg *p4 = tc_compile_blazeface(4, 2, NULL, NULL);
+    program_matches(p4, &f, "blazeface w4a8");
+    dd_pkg_free(p4);
+    dd_image_free(&img);
+}
+
+Test(hls, the_hlssim_detector_finds_what_golden_finds)
+{
+    struct dd_qdetector *g, *h;
+    struct dd_err err = {{0}};
+    const char *pkg = tc_asset("packages/nanodet-w8a8.ddpkg");
+    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_GOLDEN, &g, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_HLSSIM, &h, &err), 0, "%s", err.msg);
+    struct dd_image img;
+    cr_assert_eq(dd_image_load(tc_asset("media/faces/sample3.jpg"), &img, &err), 0, "%s", err.msg);
+    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_detect_opts o = DD_DETECT_OPTS_DEFAULT;
+    struct dd_det_list a, b;
+    dd_det_list_init(&a);
+    dd_det_list_init(&b);
+    cr_assert_eq(dd_qdetector_detect(g, &f, &o, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_qdetector_detect(h, &f, &o, &b, &err), 0, "%s", err.msg);
+    cr_assert_gt(a.n, 0);
+    cr_assert_eq(a.n, b.n);
+    cr_assert_eq(memcmp(a.v, b.v, a.n * sizeof(a.v[0])), 0, "identical detections");
+    cr_assert_eq(memcmp(g->arena, h->arena, g->pkg->arena_size), 0, "identical arenas");
+    dd_det_list_free(&a);
+    dd_det_list_free(&b);
+    dd_image_free(&img);
+    dd_qdetector_close(g);
+    dd_qdetector_close(h);
+}
+
+Test(hls, programs_beyond_the_kernels_buffers_are_refused)
+{
+    struct random_conv rc;
+    random_conv_make(&rc, rnd);
+    rc.in.flags &= (uint8_t)~DD_ISA_F_DEPTHWISE;
+    rc.t[0].c = 1024; /* 7x7x1024 weights per output channel: over the on-chip row buffer */
+    rc.t[0].pitch = 1024;
+    rc.in.kh = rc.in.kw = 7;
+    struct dd_hlssim *h;
+    struct dd_err err = {{0}};
+    cr_assert_neq(dd_hlssim_prepare(&rc.p, &h, &err), 0);
+    cr_assert(strstr(err.msg, "exceeds the kernel's 8192"), "%s", err.msg);
+    random_conv_free(&rc);
+}
