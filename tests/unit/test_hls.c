@@ -8,6 +8,7 @@
 
 #include "accel/golden.h"
 #include "accel/hls/dd_kernel.h"
+#include "accel/hls/estimate.h"
 #include "accel/hls/hlssim.h"
 #include "accel/qdetector.h"
 #include "pipeline/image.h"
@@ -194,4 +195,27 @@ Test(hls, programs_beyond_the_kernels_buffers_are_refused)
     cr_assert_neq(dd_hlssim_prepare(&rc.p, &h, &err), 0);
     cr_assert(strstr(err.msg, "exceeds the kernel's 8192"), "%s", err.msg);
     random_conv_free(&rc);
+}
+
+Test(hls, the_estimate_follows_the_kernels_loops)
+{
+    struct dd_isa_tensor t[2] = {{0, 12, 12, 32, 32, 0, 1.0f, 0}, {4608, 10, 10, 8, 8, 0, 1.0f, 0}};
+    struct dd_isa_insn in;
+    memset(&in, 0, sizeof(in));
+    in.opcode = DD_ISA_CONV, in.kh = in.kw = 3, in.stride_h = in.stride_w = 1, in.wbits = 8;
+    in.in0 = 0, in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
+    struct dd_pkg p = {0};
+    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1;
+    struct dd_hls_insn_estimate per;
+    struct dd_hls_estimate e;
+    dd_hls_estimate(&p, 300.0, &per, &e);
+    /* 8 output channels x (288-byte weight burst + pipeline fill + 100 points x 9 taps x
+     * ceil(32 / 16) cycles) + the instruction's fixed overhead */
+    cr_assert_eq(per.macs, 8u * 100 * 9 * 32);
+    cr_assert_eq(per.cycles, 200u + 8u * (288 + 12 + 100 * 9 * 2));
+    cr_assert_float_eq(e.ms_per_frame, 17000.0 / 300e3, 1e-9);
+    in.flags = DD_ISA_F_DEPTHWISE, t[1].c = t[1].pitch = 32;
+    dd_hls_estimate(&p, 300.0, &per, &e);
+    cr_assert_eq(per.macs, 32u * 100 * 9);
+    cr_assert_eq(per.cycles, 200u + 32u * (9 + 12 + 100 * 9));
 }
