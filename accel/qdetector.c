@@ -7,6 +7,7 @@
 #include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
 #include "accel/hls/hlssim.h"
+#include "accel/xrt/xrt_backend.h"
 
 struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img)
 {
@@ -33,7 +34,8 @@ void dd_qdetector_close(struct dd_qdetector *q)
 {
     if (!q) return;
     for (int k = 0; k < DD_PKG_MAX_OUTPUTS; k++) free(q->outputs[k]);
-    free(q->arena);
+    if (!q->xrt) free(q->arena);
+    dd_xrt_close(q->xrt);
     dd_cpu_free(q->cpu);
     dd_hlssim_free(q->hls);
     dd_pkg_free(q->pkg);
@@ -43,10 +45,33 @@ void dd_qdetector_close(struct dd_qdetector *q)
 int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
                       struct dd_err *err)
 {
+    return dd_qdetector_open_opts(path, backend, NULL, out, err);
+}
+
+const char *dd_backend_name(enum dd_backend b)
+{
+    return b == DD_BACKEND_CPU      ? "cpu"
+           : b == DD_BACKEND_GOLDEN ? "golden"
+           : b == DD_BACKEND_HLSSIM ? "hlssim"
+           : b == DD_BACKEND_XRT    ? "xrt"
+                                    : "?";
+}
+
+void dd_qdetector_set_frame_buffer(struct dd_qdetector *q, int fd, uint64_t offset)
+{
+    q->frame_fd = fd;
+    q->frame_fd_offset = offset;
+}
+
+int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
+                           const struct dd_backend_opts *opts, struct dd_qdetector **out,
+                           struct dd_err *err)
+{
     *out = NULL;
     struct dd_qdetector *q = calloc(1, sizeof(*q));
     if (!q) return dd_err_set(err, "out of memory");
     q->backend = backend;
+    q->frame_fd = -1;
     if (dd_pkg_load(path, &q->pkg, err) != 0) {
         dd_qdetector_close(q);
         return -1;
@@ -69,7 +94,15 @@ int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdete
         dd_qdetector_close(q);
         return -1;
     }
-    q->arena = calloc(1, q->pkg->arena_size);
+    if (backend == DD_BACKEND_XRT) {
+        struct dd_xrt_config xc = {opts ? opts->xrt_device : 0, opts ? opts->xclbin : NULL,
+                                   opts ? opts->timeout_ms : 0};
+        if (dd_xrt_open(q->pkg, &xc, &q->xrt, err) != 0) {
+            dd_qdetector_close(q);
+            return -1;
+        }
+    }
+    q->arena = q->xrt ? dd_xrt_arena(q->xrt) : calloc(1, q->pkg->arena_size);
     for (int k = 0; k < m->n_outputs && q->arena; k++) {
         const struct dd_isa_tensor *t = &q->pkg->tensors[m->outputs[k].tensor];
         if (!(q->outputs[k] = malloc((size_t)t->h * t->w * t->c * sizeof(float)))) break;
@@ -106,6 +139,10 @@ static int run_range(struct dd_qdetector *q, const struct dd_isa_frame *frame, u
     const struct dd_pkg *p = q->pkg;
     if (q->hls)
         return end > first ? dd_hlssim_run(q->hls, q->arena, frame, first, end - first, err) : 0;
+    if (q->xrt)
+        return end > first ? dd_xrt_run(q->xrt, frame, q->frame_fd, q->frame_fd_offset, first,
+                                        end - first, err)
+                           : 0;
     for (uint32_t i = first; i < end; i++)
         if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
             return dd_err_prefix(err, "instruction %u (INPUT)", i);

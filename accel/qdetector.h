@@ -11,10 +11,19 @@ enum dd_backend {
     DD_BACKEND_GOLDEN = 1, /* the scalar golden model */
     DD_BACKEND_CPU,        /* the optimized CPU backend, bit-exact with the golden model */
     DD_BACKEND_HLSSIM,     /* the C simulation of the FPGA kernel (accel/hls/) */
+    DD_BACKEND_XRT,        /* the FPGA kernel through XRT (accel/xrt/) */
+};
+
+/* Backend options (XRT: the device and the xclbin). */
+struct dd_backend_opts {
+    unsigned xrt_device;
+    const char *xclbin;
+    unsigned timeout_ms; /* one kernel call (0: 2000) */
 };
 
 struct dd_cpu_prog;
 struct dd_hlssim;
+struct dd_xrt;
 
 struct dd_qdetector {
     struct dd_pkg *pkg;
@@ -22,6 +31,9 @@ struct dd_qdetector {
     enum dd_backend backend;
     struct dd_cpu_prog *cpu; /* DD_BACKEND_CPU */
     struct dd_hlssim *hls;   /* DD_BACKEND_HLSSIM */
+    struct dd_xrt *xrt;      /* DD_BACKEND_XRT (then arena is the device arena's host view) */
+    int frame_fd;            /* DMA-BUF of the next frame (-1: none), for zero-copy input */
+    uint64_t frame_fd_offset;
     int8_t *arena;
     float *outputs[DD_PKG_MAX_OUTPUTS]; /* dequantized, in the source model's order */
 };
@@ -35,6 +47,14 @@ int dd_qdetector_is_package(const char *path);
 int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
                       struct dd_err *err);
 void dd_qdetector_close(struct dd_qdetector *q);
+/* The same with backend options (NULL: defaults). */
+int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
+                           const struct dd_backend_opts *opts, struct dd_qdetector **out,
+                           struct dd_err *err);
+/* The buffer behind the next frame's pixels: its DMA-BUF fd and where the
+ * frame's data starts in it (backends that can read it in place use it). */
+void dd_qdetector_set_frame_buffer(struct dd_qdetector *q, int fd, uint64_t offset);
+const char *dd_backend_name(enum dd_backend b);
 
 /* Runs the program on a frame; outputs are then in q->outputs. */
 int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame,

@@ -432,8 +432,8 @@ void dd_config_write_sample(FILE *f)
 
 const char *dd_config_backend_name(int backend)
 {
-    static const char *names[] = {"cpu", "golden", "xrt"};
-    return backend >= 0 && backend < 3 ? names[backend] : "?";
+    static const char *names[] = {"cpu", "golden", "xrt", "hlssim"};
+    return backend >= 0 && backend < 4 ? names[backend] : "?";
 }
 
 const char *dd_config_log_level_name(int level)

@@ -29,6 +29,9 @@ struct dd_config {
     char model_package[DD_CFG_STR_MAX];
     int model_backend; /* index into "cpu|golden|xrt" */
     int model_policy;  /* index into "auto|every|latest" */
+    char xclbin[DD_CFG_STR_MAX];
+    int xrt_device, xrt_timeout_ms;
+    int backend_fallback; /* index into "none|cpu" */
     /* [detector] (NaN / 0: the model's own) */
     float score_threshold, iou_threshold;
     int max_detections;

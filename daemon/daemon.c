@@ -294,9 +294,13 @@ static void reload(struct daemon *d)
             goto done;
         }
     } else if (diff & DD_APPLY_MODEL) {
-        enum dd_backend be;
-        if (dd_backend_from_config(nc, &be, &err) != 0 ||
-            dd_qdetector_open(strs->model, be, &nq, &err) != 0) {
+        if (dd_qdetector_open_opts(pc.model, pc.backend, &pc.backend_opts, &nq, &err) != 0 &&
+            pc.fallback_cpu && pc.backend != DD_BACKEND_CPU) {
+            DD_LOG_W("reload: %s: %s; falling back to the cpu backend", dd_backend_name(pc.backend),
+                     err.msg);
+            if (dd_qdetector_open(pc.model, DD_BACKEND_CPU, &nq, &err) != 0) nq = NULL;
+        }
+        if (!nq) {
             char why[DD_ERR_MSG_MAX + 32];
             snprintf(why, sizeof(why), "model: %s", err.msg);
             reload_failed(d, why);
@@ -397,6 +401,7 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
         d->backoff_s = 0;
         if (!d->ready_sent) {
             d->ready_sent = 1;
+            publish(d, now); /* /healthz and /api/stats agree with READY from the start */
             dd_notify_ready();
             DD_LOG_N("ready: first frame out (%ux%u, %s on %s, source %s, sink %s)", st.width,
                      st.height, st.model, st.backend, st.source_kind, st.sink_kind);

@@ -42,10 +42,16 @@ void dd_resolve_source(const char *uri, char *out, size_t size)
         snprintf(out, size, "%s", uri);
 }
 
-void dd_resolve_package(const char *name, char *out, size_t size)
+void dd_resolve_data(const char *name, const char *subdir, const char *suffix, char *out,
+                     size_t size)
 {
     if (!strchr(name, '/'))
-        snprintf(out, size, "%s/packages/%s.ddpkg", dd_datadir(), name);
+        snprintf(out, size, "%s/%s/%s%s", dd_datadir(), subdir, name, suffix);
     else
         snprintf(out, size, "%s", name);
+}
+
+void dd_resolve_package(const char *name, char *out, size_t size)
+{
+    dd_resolve_data(name, "packages", ".ddpkg", out, size);
 }

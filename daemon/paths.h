@@ -13,5 +13,8 @@ const char *dd_datadir(void);
 void dd_resolve_source(const char *uri, char *out, size_t size);
 /* A bare name (no '/') -> DATADIR/packages/NAME.ddpkg; a path unchanged. */
 void dd_resolve_package(const char *name, char *out, size_t size);
+/* A bare name -> DATADIR/SUBDIR/NAME SUFFIX; a path unchanged. */
+void dd_resolve_data(const char *name, const char *subdir, const char *suffix, char *out,
+                     size_t size);
 
 #endif

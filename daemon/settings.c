@@ -10,19 +10,12 @@
 
 int dd_backend_from_config(const struct dd_config *c, enum dd_backend *out, struct dd_err *err)
 {
-    switch (c->model_backend) {
-    case 0:
-        *out = DD_BACKEND_CPU;
-        return 0;
-    case 1:
-        *out = DD_BACKEND_GOLDEN;
-        return 0;
-    default:
-        return dd_err_set(err,
-                          "[model] backend = %s: this build has no XRT backend yet "
-                          "(accepted here: cpu, golden)",
-                          dd_config_backend_name(c->model_backend));
-    }
+    static const enum dd_backend map[] = {DD_BACKEND_CPU, DD_BACKEND_GOLDEN, DD_BACKEND_XRT,
+                                          DD_BACKEND_HLSSIM};
+    if (c->model_backend < 0 || c->model_backend > 3)
+        return dd_err_set(err, "[model] backend: unknown engine %d", c->model_backend);
+    *out = map[c->model_backend];
+    return 0;
 }
 
 int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
@@ -44,6 +37,11 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
     out->sink.drm_device = *strs->drm_device ? strs->drm_device : NULL;
     out->sink.fps = c->sink_fps;
     out->model = strs->model;
+    dd_resolve_data(c->xclbin, "xclbin", "", strs->xclbin, sizeof(strs->xclbin));
+    out->backend_opts.xclbin = strs->xclbin;
+    out->backend_opts.xrt_device = (unsigned)c->xrt_device;
+    out->backend_opts.timeout_ms = (unsigned)c->xrt_timeout_ms;
+    out->fallback_cpu = c->backend_fallback == 1;
     out->policy = c->model_policy == 1   ? DD_DETECT_EVERY
                   : c->model_policy == 2 ? DD_DETECT_LATEST
                                          : DD_DETECT_AUTO;

@@ -11,7 +11,7 @@
 /* Strings the pipeline config points into. */
 struct dd_pipeline_strings {
     char source[DD_CFG_STR_MAX], model[DD_CFG_STR_MAX], sink[DD_CFG_STR_MAX],
-        drm_device[DD_CFG_STR_MAX];
+        drm_device[DD_CFG_STR_MAX], xclbin[DD_CFG_STR_MAX];
 };
 
 /* Fills out (pointing into strs); settings use the family defaults (set them

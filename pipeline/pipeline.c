@@ -214,14 +214,6 @@ void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q)
     dd_qdetector_close(old);
 }
 
-const char *dd_backend_name(enum dd_backend b)
-{
-    return b == DD_BACKEND_CPU      ? "cpu"
-           : b == DD_BACKEND_GOLDEN ? "golden"
-           : b == DD_BACKEND_HLSSIM ? "hlssim"
-                                    : "?";
-}
-
 static void *detect_main(void *arg)
 {
     struct dd_pipeline *p = arg;
@@ -236,6 +228,7 @@ static void *detect_main(void *arg)
         struct dd_isa_frame in = dd_frame_isa(f);
         struct dd_err e = {{0}};
         int64_t t0 = dd_now_ns(), c0 = dd_thread_cpu_ns(), h0 = dd_qdetector_helper_cpu_ns(p->det);
+        dd_qdetector_set_frame_buffer(p->det, f->fd, f->offset[0]);
         dd_buffer_cpu_begin(f->fd, f->kind, 0);
         int rc = dd_qdetector_preprocess(p->det, &in, &e);
         dd_buffer_cpu_end(f->fd, f->kind, 0);
@@ -394,7 +387,13 @@ int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline 
         dd_err_set(err, "%s: not a model package (make one with `detect compile`)", cfg->model);
         goto fail;
     }
-    if (dd_qdetector_open(cfg->model, cfg->backend, &p->det, err) != 0) goto fail;
+    if (dd_qdetector_open_opts(cfg->model, cfg->backend, &cfg->backend_opts, &p->det, err) != 0) {
+        if (!cfg->fallback_cpu || cfg->backend == DD_BACKEND_CPU) goto fail;
+        snprintf(p->st.backend_fallback, sizeof(p->st.backend_fallback), "%s: %s",
+                 dd_backend_name(cfg->backend), err->msg);
+        DD_LOG_W("%s; falling back to the cpu backend", p->st.backend_fallback);
+        if (dd_qdetector_open(cfg->model, DD_BACKEND_CPU, &p->det, err) != 0) goto fail;
+    }
     if (dd_source_open(&p->cfg.source, &p->src, err) != 0) {
         dd_err_prefix(err, "source");
         goto fail;

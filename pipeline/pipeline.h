@@ -52,6 +52,8 @@ struct dd_pipeline_config {
     struct dd_sink_config sink;
     const char *model; /* model package (detect compile) */
     enum dd_backend backend;
+    struct dd_backend_opts backend_opts; /* XRT device, xclbin */
+    int fallback_cpu; /* the backend cannot open (no FPGA): run on the cpu backend instead */
     enum dd_detect_policy policy; /* AUTO: LATEST for live sources, EVERY otherwise */
     struct dd_detect_settings settings;
     uint64_t max_frames; /* stop after this many captured frames (0: no limit) */
@@ -84,8 +86,9 @@ struct dd_pipeline_stats {
     double stage_cpu_ms[DD_STAGE_COUNT]; /* CPU ms per frame (capture: incl. decoder threads) */
     double process_cpu_ms;               /* whole process, per output frame */
     const char *source_kind, *sink_kind, *buffer_kind, *backend;
-    char model[64];          /* the model family running now */
-    uint64_t detector_swaps; /* models swapped in while running */
+    char model[64];                             /* the model family running now */
+    char backend_fallback[DD_ERR_MSG_MAX + 32]; /* why the configured backend is not running */
+    uint64_t detector_swaps;                    /* models swapped in while running */
     uint32_t width, height;
     int running, finished, failed;
     char last_error[DD_ERR_MSG_MAX + 32];
@@ -122,6 +125,5 @@ const struct dd_qdetector *dd_pipeline_detector(const struct dd_pipeline *p);
  * detect thread swaps it in before its next frame and closes the old one; the
  * stream goes on. A swap still pending is replaced (and closed). */
 void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q);
-const char *dd_backend_name(enum dd_backend b);
 
 #endif

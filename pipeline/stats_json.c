@@ -64,6 +64,7 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddStringToObject(o, "buffers", s->buffer_kind ? s->buffer_kind : "");
     cJSON_AddStringToObject(o, "backend", s->backend ? s->backend : "");
     cJSON_AddStringToObject(o, "model", s->model);
+    cJSON_AddStringToObject(o, "backend_fallback", s->backend_fallback);
     cJSON_AddNumberToObject(o, "detector_swaps", (double)s->detector_swaps);
     cJSON_AddNumberToObject(o, "width", s->width);
     cJSON_AddNumberToObject(o, "height", s->height);

@@ -27,6 +27,8 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static void *reader_main(void *arg);
+
 unsigned dh_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -74,6 +76,8 @@ void dh_start(struct dh_daemon *d, const char *config_text, unsigned watchdog_us
     memcpy(su.sun_path, d->notify_path, strlen(d->notify_path) + 1);
     cr_assert_eq(bind(d->notify_fd, (struct sockaddr *)&su, sizeof(su)), 0, "%s", strerror(errno));
 
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
     d->pid = fork();
     cr_assert_neq(d->pid, -1);
     if (d->pid == 0) {
@@ -94,50 +98,94 @@ void dh_start(struct dh_daemon *d, const char *config_text, unsigned watchdog_us
             execl(DD_DETECTD_BIN, "detectd", (char *)NULL);
         _exit(127);
     }
+    cr_assert_eq(pthread_create(&d->reader, NULL, reader_main, d), 0);
+    d->reader_running = 1;
 }
 
-static void take_message(struct dh_daemon *d, const char *msg, size_t n)
+static void *reader_main(void *arg)
 {
-    d->messages = realloc(d->messages, d->messages_len + n + 5);
-    memcpy(d->messages + d->messages_len, msg, n);
-    memcpy(d->messages + d->messages_len + n, "\n--\n", 5);
-    d->messages_len += n + 4;
+    struct dh_daemon *d = arg;
+    char buf[4096];
+    for (;;) {
+        pthread_mutex_lock(&d->mu);
+        int stop = d->reader_stop;
+        pthread_mutex_unlock(&d->mu);
+        if (stop) break;
+        struct pollfd p = {d->notify_fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        ssize_t n = recv(d->notify_fd, buf, sizeof(buf) - 1, 0);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        pthread_mutex_lock(&d->mu);
+        if (d->n_msgs == d->cap_msgs) {
+            d->cap_msgs = d->cap_msgs ? 2 * d->cap_msgs : 64;
+            d->msgs = realloc(d->msgs, d->cap_msgs * sizeof(char *));
+        }
+        d->msgs[d->n_msgs++] = strdup(buf);
+        d->messages = realloc(d->messages, d->messages_len + (size_t)n + 5);
+        memcpy(d->messages + d->messages_len, buf, (size_t)n);
+        memcpy(d->messages + d->messages_len + n, "\n--\n", 5);
+        d->messages_len += (size_t)n + 4;
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+    }
+    return NULL;
 }
 
-/* Receives one message within ms; returns its length (0: none). */
-static size_t recv_one(struct dh_daemon *d, char *buf, size_t size, int ms)
+static int exited(struct dh_daemon *d)
 {
-    struct pollfd p = {d->notify_fd, POLLIN, 0};
-    if (poll(&p, 1, ms) <= 0) return 0;
-    ssize_t n = recv(d->notify_fd, buf, size - 1, 0);
-    if (n <= 0) return 0;
-    buf[n] = 0;
-    take_message(d, buf, (size_t)n);
-    return (size_t)n;
+    int st;
+    if (d->pid > 0 && waitpid(d->pid, &st, WNOHANG) == d->pid) {
+        d->pid = 0;
+        d->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+    return d->pid <= 0;
 }
 
 int dh_wait_notify(struct dh_daemon *d, const char *needle, int timeout_ms)
 {
     long end = now_ms() + timeout_ms;
-    char buf[4096];
-    while (now_ms() < end) {
-        if (recv_one(d, buf, sizeof(buf), (int)(end - now_ms())) && strstr(buf, needle)) return 1;
-        int st;
-        if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
-            d->pid = 0;
-            return 0;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (d->cursor < d->n_msgs) {
+            if (strstr(d->msgs[d->cursor++], needle)) {
+                pthread_mutex_unlock(&d->mu);
+                return 1;
+            }
         }
+        if (now_ms() >= end) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+        pthread_mutex_unlock(&d->mu);
+        int gone = exited(d);
+        pthread_mutex_lock(&d->mu);
+        if (gone && d->cursor == d->n_msgs) break;
     }
+    pthread_mutex_unlock(&d->mu);
     return 0;
+}
+
+int dh_seen(struct dh_daemon *d, const char *needle)
+{
+    pthread_mutex_lock(&d->mu);
+    int seen = d->messages && strstr(d->messages, needle) != NULL;
+    pthread_mutex_unlock(&d->mu);
+    return seen;
 }
 
 int dh_count_notify(struct dh_daemon *d, const char *needle, int ms)
 {
-    long end = now_ms() + ms;
+    pthread_mutex_lock(&d->mu);
+    d->cursor = d->n_msgs;
+    pthread_mutex_unlock(&d->mu);
+    usleep((useconds_t)ms * 1000);
+    pthread_mutex_lock(&d->mu);
     int n = 0;
-    char buf[4096];
-    while (now_ms() < end)
-        if (recv_one(d, buf, sizeof(buf), (int)(end - now_ms())) && strstr(buf, needle)) n++;
+    for (; d->cursor < d->n_msgs; d->cursor++) n += strstr(d->msgs[d->cursor], needle) != NULL;
+    pthread_mutex_unlock(&d->mu);
     return n;
 }
 
@@ -150,17 +198,8 @@ void dh_signal(struct dh_daemon *d, int sig)
 int dh_wait_exit(struct dh_daemon *d, int timeout_ms)
 {
     long end = now_ms() + timeout_ms;
-    char buf[4096];
-    while (d->pid > 0 && now_ms() < end) {
-        int st;
-        pid_t r = waitpid(d->pid, &st, WNOHANG);
-        if (r == d->pid) {
-            d->pid = 0;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        }
-        recv_one(d, buf, sizeof(buf), 50);
-    }
-    return -1;
+    while (!exited(d) && now_ms() < end) usleep(20000);
+    return d->pid <= 0 ? d->exit_status : -1;
 }
 
 char *dh_log(struct dh_daemon *d)
@@ -178,8 +217,19 @@ void dh_stop(struct dh_daemon *d)
             waitpid(d->pid, NULL, 0);
         }
     }
+    if (d->reader_running) {
+        pthread_mutex_lock(&d->mu);
+        d->reader_stop = 1;
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->reader, NULL);
+        d->reader_running = 0;
+    }
     if (d->notify_fd > 0) close(d->notify_fd);
     d->notify_fd = -1;
+    for (size_t i = 0; i < d->n_msgs; i++) free(d->msgs[i]);
+    free(d->msgs);
+    d->msgs = NULL;
+    d->n_msgs = d->cap_msgs = d->cursor = 0;
     if (d->dir[0]) {
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
@@ -188,6 +238,7 @@ void dh_stop(struct dh_daemon *d)
     }
     free(d->messages);
     d->messages = NULL;
+    d->messages_len = 0;
 }
 
 struct dh_response dh_raw(unsigned port, const char *request, size_t len, size_t max_bytes,

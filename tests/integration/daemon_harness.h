@@ -7,14 +7,26 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <pthread.h>
+
+/* Like systemd, a reader thread takes every notify message as it arrives
+ * (the daemon's sd_notify blocks when the socket's queue is full). */
 struct dh_daemon {
     pid_t pid;
     int notify_fd;
     unsigned port;
     char dir[64];
     char config[128], notify_path[128], log_path[128];
-    char *messages; /* every notify message so far, each ending in "\n--\n" */
+    pthread_t reader;
+    int reader_running, reader_stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char **msgs; /* every notify message so far */
+    size_t n_msgs, cap_msgs;
+    size_t cursor;  /* messages already consumed by waits and counts */
+    char *messages; /* all of them joined ("\n--\n" after each), for assertions */
     size_t messages_len;
+    int exit_status;
 };
 
 /* A free TCP port on 127.0.0.1. */
@@ -22,10 +34,13 @@ unsigned dh_free_port(void);
 /* The config written to DIR/detectd.conf; "%PORT%" in it is replaced by a free port. */
 void dh_start(struct dh_daemon *d, const char *config_text, unsigned watchdog_usec);
 void dh_write_config(struct dh_daemon *d, const char *config_text);
-/* Waits for a notify message containing needle (1) or times out (0). */
+/* Waits for a message after the ones already consumed that contains needle
+ * (1; it and those before it are consumed) or times out (0). */
 int dh_wait_notify(struct dh_daemon *d, const char *needle, int timeout_ms);
-/* Counts messages containing needle received within ms. */
+/* Counts the messages containing needle that arrive within ms (all consumed). */
 int dh_count_notify(struct dh_daemon *d, const char *needle, int ms);
+/* Whether any message so far contains needle. */
+int dh_seen(struct dh_daemon *d, const char *needle);
 void dh_signal(struct dh_daemon *d, int sig);
 /* Waits for exit; returns the exit status (-1: killed or timeout). */
 int dh_wait_exit(struct dh_daemon *d, int timeout_ms);

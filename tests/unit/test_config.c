@@ -94,7 +94,8 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "test.conf:2: [detector] score_threshold: '1.5' is not valid (accepted: a number "
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
-    expect_error("[model]\nbackend = tpu\n", "'tpu' is not valid (accepted: cpu|golden|xrt)");
+    expect_error("[model]\nbackend = tpu\n",
+                 "'tpu' is not valid (accepted: cpu|golden|xrt|hlssim)");
     expect_error("[source]\nloop = maybe\n", "accepted: true|false");
     expect_error("[source]\nsize = 1281x720\n", "WIDTHxHEIGHT");
     expect_error("[source]\nsize = 640\n", "WIDTHxHEIGHT");
@@ -219,11 +220,22 @@ Test(config, settings_resolve_classes_against_the_model)
     cr_assert(strstr(err.msg, "'person' is not a class of the model blazeface"), "%s", err.msg);
 }
 
-Test(config, xrt_is_accepted_by_the_schema_and_refused_by_this_build)
+Test(config, backend_options_reach_the_pipeline_config)
 {
-    cr_assert_eq(load("[model]\nbackend = xrt\n"), 0);
+    cr_assert_eq(load("[model]\nbackend = xrt\nxclbin = /opt/fpga/detectd.xclbin\nxrt_device = 2\n"
+                      "xrt_timeout_ms = 500\nfallback = none\n"),
+                 0, "%s", err.msg);
     struct dd_pipeline_strings strs;
     struct dd_pipeline_config pc;
-    cr_assert_neq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0);
-    cr_assert(strstr(err.msg, "no XRT backend"), "%s", err.msg);
+    cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0, "%s", err.msg);
+    cr_assert_eq(pc.backend, DD_BACKEND_XRT);
+    cr_assert_str_eq(pc.backend_opts.xclbin, "/opt/fpga/detectd.xclbin");
+    cr_assert_eq(pc.backend_opts.xrt_device, 2);
+    cr_assert_eq(pc.backend_opts.timeout_ms, 500);
+    cr_assert_eq(pc.fallback_cpu, 0);
+    cr_assert_eq(load("[model]\nbackend = hlssim\nxclbin = board\n"), 0);
+    cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0);
+    cr_assert_eq(pc.backend, DD_BACKEND_HLSSIM);
+    cr_assert(strstr(pc.backend_opts.xclbin, "/xclbin/board"), "%s", pc.backend_opts.xclbin);
+    cr_assert_eq(pc.fallback_cpu, 1, "fallback = cpu by default");
 }

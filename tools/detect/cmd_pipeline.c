@@ -24,7 +24,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: detect pipeline --source SOURCE --model PACKAGE [options]\n"
                "  --source S       /dev/videoN (V4L2), a video file, a URI, or gst:DESCRIPTION\n"
                "  --model P        model package (detect compile)\n"
-               "  --backend B      cpu (default) | golden | xrt\n"
+               "  --backend B      cpu (default) | golden | hlssim | xrt\n"
+               "  --xclbin F       xrt: the accelerator's xclbin\n"
                "  --sink S         null (default) | drm[:CONNECTOR[@WxH]] | gst:DESCRIPTION\n"
                "  --drm-device D   DRM card (default: the first with a connected display)\n"
                "  --seconds N      stop after N seconds (default: run to the end of the source)\n"
@@ -70,6 +71,7 @@ int dd_cmd_pipeline(int argc, char **argv)
                                              {"no-overlay", no_argument, 0, 'O'},
                                              {"fps-overlay", no_argument, 0, 'f'},
                                              {"progress", required_argument, 0, 'p'},
+                                             {"xclbin", required_argument, 0, 'x'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     struct dd_pipeline_config cfg = {0};
@@ -97,9 +99,9 @@ int dd_cmd_pipeline(int argc, char **argv)
             else if (strcmp(optarg, "hlssim") == 0)
                 cfg.backend = DD_BACKEND_HLSSIM;
             else if (strcmp(optarg, "xrt") == 0)
-                return dd_cmd_fail(1, "--backend xrt: this build has no XRT backend yet");
+                cfg.backend = DD_BACKEND_XRT;
             else
-                return dd_cmd_fail(2, "--backend: '%s' is not cpu, golden or xrt", optarg);
+                return dd_cmd_fail(2, "--backend: '%s' is not cpu, golden, hlssim or xrt", optarg);
             break;
         case 'o':
             cfg.sink.spec = optarg;
@@ -149,6 +151,9 @@ int dd_cmd_pipeline(int argc, char **argv)
             break;
         case 'f':
             cfg.settings.overlay_fps = 1;
+            break;
+        case 'x':
+            cfg.backend_opts.xclbin = optarg;
             break;
         case 'p':
             if (dd_cmd_parse_float("--progress", optarg, 0.1f, 3600, &progress) != 0) return 2;

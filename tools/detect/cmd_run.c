@@ -24,7 +24,9 @@ static void usage(FILE *f)
         "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
         "                     cpu: the optimized int8 CPU backend (packages, default);\n"
         "                     golden: the ISA's golden model (packages; the specification);\n"
-        "                     hlssim: the C simulation of the FPGA kernel (packages)\n");
+        "                     hlssim: the C simulation of the FPGA kernel (packages);\n"
+        "                     xrt: the FPGA kernel through XRT (packages; --xclbin FILE,\n"
+        "                     --device N)\n");
 }
 
 static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
@@ -51,10 +53,13 @@ int dd_cmd_run(int argc, char **argv)
                                              {"iou", required_argument, 0, 'u'},
                                              {"max-detections", required_argument, 0, 'k'},
                                              {"backend", required_argument, 0, 'b'},
+                                             {"xclbin", required_argument, 0, 'x'},
+                                             {"device", required_argument, 0, 'd'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *backend = NULL;
-    long frames = -1, from = 0, max_det = 0;
+    long frames = -1, from = 0, max_det = 0, device = 0;
+    struct dd_backend_opts bopts = {0, NULL, 0};
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     int c;
     optind = 1;
@@ -83,13 +88,20 @@ int dd_cmd_run(int argc, char **argv)
             if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
             break;
         case 'b':
-            if (strcmp(optarg, "xrt") == 0)
-                return dd_cmd_fail(1, "--backend xrt: this build has no XRT backend yet");
             if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0 &&
-                strcmp(optarg, "cpu") != 0 && strcmp(optarg, "hlssim") != 0)
+                strcmp(optarg, "cpu") != 0 && strcmp(optarg, "hlssim") != 0 &&
+                strcmp(optarg, "xrt") != 0)
                 return dd_cmd_fail(
-                    2, "--backend: '%s' is not available (float, golden, cpu, hlssim)", optarg);
+                    2, "--backend: '%s' is not available (float, golden, cpu, hlssim, xrt)",
+                    optarg);
             backend = optarg;
+            break;
+        case 'x':
+            bopts.xclbin = optarg;
+            break;
+        case 'd':
+            if (dd_cmd_parse_int("--device", optarg, 0, 63, &device)) return 2;
+            bopts.xrt_device = (unsigned)device;
             break;
         case 'h':
             usage(stdout);
@@ -113,11 +125,14 @@ int dd_cmd_run(int argc, char **argv)
     if (!package && strcmp(backend, "float") != 0)
         return dd_cmd_fail(2, "--backend %s runs compiled packages (make one with detect compile)",
                            backend);
-    if (package ? dd_qdetector_open(model,
-                                    strcmp(backend, "golden") == 0   ? DD_BACKEND_GOLDEN
-                                    : strcmp(backend, "hlssim") == 0 ? DD_BACKEND_HLSSIM
-                                                                     : DD_BACKEND_CPU,
-                                    &qdet, &err)
+    if (package && strcmp(backend, "xrt") == 0 && !bopts.xclbin)
+        return dd_cmd_fail(2, "--backend xrt needs --xclbin FILE (the accelerator's xclbin)");
+    if (package ? dd_qdetector_open_opts(model,
+                                         strcmp(backend, "golden") == 0   ? DD_BACKEND_GOLDEN
+                                         : strcmp(backend, "hlssim") == 0 ? DD_BACKEND_HLSSIM
+                                         : strcmp(backend, "xrt") == 0    ? DD_BACKEND_XRT
+                                                                          : DD_BACKEND_CPU,
+                                         &bopts, &qdet, &err)
                 : dd_detector_open(model, &det, &err))
         return dd_cmd_fail(1, "%s", err.msg);
     const struct dd_family_info *fi = package ? &qdet->family : &det->family;
