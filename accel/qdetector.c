@@ -95,7 +95,7 @@ int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
         return -1;
     }
     if (backend == DD_BACKEND_XRT) {
-        struct dd_xrt_config xc = {opts ? opts->xrt_device : 0, opts ? opts->xclbin : NULL,
+        struct dd_xrt_config xc = {opts ? opts->xrt_device : NULL, opts ? opts->xclbin : NULL,
                                    opts ? opts->timeout_ms : 0};
         if (dd_xrt_open(q->pkg, &xc, &q->xrt, err) != 0) {
             dd_qdetector_close(q);

@@ -16,7 +16,7 @@ enum dd_backend {
 
 /* Backend options (XRT: the device and the xclbin). */
 struct dd_backend_opts {
-    unsigned xrt_device;
+    const char *xrt_device; /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
     const char *xclbin;
     unsigned timeout_ms; /* one kernel call (0: 2000) */
 };

@@ -30,7 +30,8 @@ struct dd_config {
     int model_backend; /* index into "cpu|golden|xrt" */
     int model_policy;  /* index into "auto|every|latest" */
     char xclbin[DD_CFG_STR_MAX];
-    int xrt_device, xrt_timeout_ms;
+    char xrt_device[64];
+    int xrt_timeout_ms;
     int backend_fallback; /* index into "none|cpu" */
     /* [detector] (NaN / 0: the model's own) */
     float score_threshold, iou_threshold;

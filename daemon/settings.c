@@ -39,7 +39,7 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
     out->model = strs->model;
     dd_resolve_data(c->xclbin, "xclbin", "", strs->xclbin, sizeof(strs->xclbin));
     out->backend_opts.xclbin = strs->xclbin;
-    out->backend_opts.xrt_device = (unsigned)c->xrt_device;
+    out->backend_opts.xrt_device = c->xrt_device;
     out->backend_opts.timeout_ms = (unsigned)c->xrt_timeout_ms;
     out->fallback_cpu = c->backend_fallback == 1;
     out->policy = c->model_policy == 1   ? DD_DETECT_EVERY

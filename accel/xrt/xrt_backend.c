@@ -105,11 +105,14 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
     x->pkg = p;
     x->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 2000;
     int rc = -1;
-    if (!(x->dev = xrtDeviceOpen(cfg->device))) {
+    const char *dev = cfg->device && *cfg->device ? cfg->device : "0";
+    int is_index = dev[strspn(dev, "0123456789")] == 0;
+    if (!(x->dev = is_index ? xrtDeviceOpen((unsigned)strtoul(dev, NULL, 10))
+                            : xrtDeviceOpenByBDF(dev))) {
         dd_err_set(err,
-                   "no FPGA device at index %u (xrtDeviceOpen failed: no card, or its driver "
-                   "is not loaded)",
-                   cfg->device);
+                   "no FPGA device %s %s (xrtDeviceOpen failed: no card, or its driver is not "
+                   "loaded)",
+                   is_index ? "at index" : "at", dev);
         goto out;
     }
     if (xrtDeviceLoadXclbinFile(x->dev, cfg->xclbin) != 0) {

@@ -14,7 +14,7 @@
 #include "accel/package.h"
 
 struct dd_xrt_config {
-    unsigned device;     /* device index */
+    const char *device;  /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
     const char *xclbin;  /* the accelerator's xclbin */
     unsigned timeout_ms; /* one kernel call (0: 2000) */
 };

@@ -66,7 +66,7 @@ TestSuite(xrt, .init = setup, .fini = teardown, .timeout = 300);
 
 static struct dd_qdetector *open_xrt(const char *xb, unsigned timeout_ms, struct dd_err *err)
 {
-    struct dd_backend_opts o = {0, xb, timeout_ms};
+    struct dd_backend_opts o = {NULL, xb, timeout_ms};
     struct dd_qdetector *q = NULL;
     if (dd_qdetector_open_opts(tc_asset(PACKAGE), DD_BACKEND_XRT, &o, &q, err) != 0) return NULL;
     return q;
@@ -162,6 +162,10 @@ Test(xrt, no_card_is_a_clear_error)
     struct dd_err err = {{0}};
     cr_assert_null(open_xrt(xclbin, 0, &err));
     cr_assert(strstr(err.msg, "no FPGA device at index 0"), "%s", err.msg);
+    struct dd_backend_opts o = {"0000:03:00.1", xclbin, 0};
+    struct dd_qdetector *q = NULL;
+    cr_assert_neq(dd_qdetector_open_opts(tc_asset(PACKAGE), DD_BACKEND_XRT, &o, &q, &err), 0);
+    cr_assert(strstr(err.msg, "no FPGA device at 0000:03:00.1"), "%s", err.msg);
 }
 
 Test(xrt, a_missing_or_wrong_xilinx_xrt_is_an_error_not_an_abort)

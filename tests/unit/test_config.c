@@ -230,7 +230,7 @@ Test(config, backend_options_reach_the_pipeline_config)
     cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0, "%s", err.msg);
     cr_assert_eq(pc.backend, DD_BACKEND_XRT);
     cr_assert_str_eq(pc.backend_opts.xclbin, "/opt/fpga/detectd.xclbin");
-    cr_assert_eq(pc.backend_opts.xrt_device, 2);
+    cr_assert_str_eq(pc.backend_opts.xrt_device, "2");
     cr_assert_eq(pc.backend_opts.timeout_ms, 500);
     cr_assert_eq(pc.fallback_cpu, 0);
     cr_assert_eq(load("[model]\nbackend = hlssim\nxclbin = board\n"), 0);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
         "                     golden: the ISA's golden model (packages; the specification);\n"
         "                     hlssim: the C simulation of the FPGA kernel (packages);\n"
         "                     xrt: the FPGA kernel through XRT (packages; --xclbin FILE,\n"
-        "                     --device N)\n");
+        "                     --device INDEX|BDF)\n");
 }
 
 static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
@@ -58,8 +58,8 @@ int dd_cmd_run(int argc, char **argv)
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *backend = NULL;
-    long frames = -1, from = 0, max_det = 0, device = 0;
-    struct dd_backend_opts bopts = {0, NULL, 0};
+    long frames = -1, from = 0, max_det = 0;
+    struct dd_backend_opts bopts = {NULL, NULL, 0};
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     int c;
     optind = 1;
@@ -100,8 +100,7 @@ int dd_cmd_run(int argc, char **argv)
             bopts.xclbin = optarg;
             break;
         case 'd':
-            if (dd_cmd_parse_int("--device", optarg, 0, 63, &device)) return 2;
-            bopts.xrt_device = (unsigned)device;
+            bopts.xrt_device = optarg;
             break;
         case 'h':
             usage(stdout);
