@@ -219,6 +219,15 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
                       p->frames_skipped,  p->frames_lost,      p->frame_copies};
     for (int i = 0; i < 7; i++)
         put(&b, "detectd_frames_total{event=\"%s\"} %llu\n", ev[i], (unsigned long long)val[i]);
+    metric(&b, "accel_input_total", "counter",
+           "Frames the accelerator (xrt backend) read, by path: imported DMA-BUF, user pointer, "
+           "copy.");
+    put(&b, "detectd_accel_input_total{path=\"imported\"} %llu\n",
+        (unsigned long long)p->accel_imported);
+    put(&b, "detectd_accel_input_total{path=\"userptr\"} %llu\n",
+        (unsigned long long)p->accel_userptr);
+    put(&b, "detectd_accel_input_total{path=\"copied\"} %llu\n",
+        (unsigned long long)p->accel_copied);
     metric(&b, "fps", "gauge", "Frames out per second over the last second.");
     put(&b, "detectd_fps %.2f\n", s->fps_now);
     metric(&b, "stage_latency_ms", "gauge", "Wall time per frame of each stage, by quantile.");

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "detectors/labels.h"
 #include "pipeline/frame_queue.h"
+#include "accel/xrt/xrt_backend.h"
 #include "postproc/overlay.h"
 
 #define OUTPUT_QUEUE_DEPTH 4
@@ -19,6 +20,7 @@ struct dd_pipeline {
     char *model_path, *source_spec, *sink_spec, *drm_device;
     struct dd_qdetector *det;         /* detect thread's; swapped between frames */
     struct dd_qdetector *pending_det; /* guarded by mu */
+    uint64_t accel_base[3];           /* accel counters of detectors swapped out (mu) */
     const char *const *labels;        /* of det; guarded by mu */
     int n_labels;
     const char *model_name;
@@ -193,6 +195,9 @@ static void apply_pending_detector(struct dd_pipeline *p)
         p->det = q;
         set_detector_names(p);
         p->st.detector_swaps++;
+        p->accel_base[0] = p->st.accel_imported;
+        p->accel_base[1] = p->st.accel_userptr;
+        p->accel_base[2] = p->st.accel_copied;
     }
     pthread_mutex_unlock(&p->mu);
     dd_qdetector_close(old);
@@ -255,7 +260,14 @@ static void *detect_main(void *arg)
         int oom = 0;
         for (size_t i = 0; i < dets.n && !oom; i++) oom = dd_det_list_push(&f->dets, &dets.v[i]);
         f->t_detected_ns = t3;
+        struct dd_xrt_stats xs = {0};
+        if (p->det->xrt) dd_xrt_get_stats(p->det->xrt, &xs);
         pthread_mutex_lock(&p->mu);
+        if (p->det->xrt) { /* totals of the running detector (a swap starts them again) */
+            p->st.accel_imported = p->accel_base[0] + xs.frames_imported;
+            p->st.accel_userptr = p->accel_base[1] + xs.frames_userptr;
+            p->st.accel_copied = p->accel_base[2] + xs.frames_copied;
+        }
         p->st.frames_processed++;
         p->st.detections += dets.n;
         for (size_t i = 0; i < dets.n; i++)
@@ -511,6 +523,7 @@ void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out)
         out->buffer_kind = dd_buf_kind_name(p->src->stats.kind);
         out->frame_copies = p->src->stats.copies;
     }
+    out->frame_copies += out->accel_copied;
     if (p->sink) {
         out->frame_copies += p->sink->stats.copies;
         out->sink_zero_copy = p->sink->stats.zero_copy;

@@ -75,7 +75,9 @@ struct dd_pipeline_stats {
     uint64_t frames_dropped; /* live source frames the output side could not take */
     uint64_t frames_skipped; /* frames the detector skipped (latest-frame-wins) */
     uint64_t frames_lost;    /* frames the device dropped (sequence gaps) */
-    uint64_t frame_copies;   /* pixel copies made by sources and sinks */
+    uint64_t frame_copies;   /* pixel copies made by sources, sinks and the accelerator's input */
+    /* how the accelerator (xrt backend) got each frame: imported DMA-BUF, user pointer, copy */
+    uint64_t accel_imported, accel_userptr, accel_copied;
     uint64_t sink_zero_copy; /* frames the sink took without a copy */
     uint64_t detector_errors, sink_errors, source_reopens;
     uint64_t detections; /* total detections drawn on processed frames */

@@ -33,6 +33,10 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddNumberToObject(o, "frames_lost", (double)s->frames_lost);
     cJSON_AddNumberToObject(o, "frame_copies", (double)s->frame_copies);
     cJSON_AddNumberToObject(o, "sink_zero_copy", (double)s->sink_zero_copy);
+    cJSON *ai = cJSON_AddObjectToObject(o, "accel_input");
+    cJSON_AddNumberToObject(ai, "imported", (double)s->accel_imported);
+    cJSON_AddNumberToObject(ai, "userptr", (double)s->accel_userptr);
+    cJSON_AddNumberToObject(ai, "copied", (double)s->accel_copied);
     cJSON_AddNumberToObject(o, "fps", r3(s->fps));
     cJSON_AddNumberToObject(o, "elapsed_s", r3(s->elapsed_s));
     cJSON_AddNumberToObject(o, "latency_p50_ms", r3(s->latency.p50_ms));

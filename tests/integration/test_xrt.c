@@ -234,6 +234,9 @@ Test(xrt, the_pipeline_runs_its_frames_through_xrt_on_the_noop_shim)
     dd_xrt_get_stats(dd_pipeline_detector(p)->xrt, &xs);
     cr_assert_eq(xs.frames_imported + xs.frames_userptr, 5, "pipeline frames go zero-copy");
     cr_assert_eq(xs.frames_copied, 0);
+    cr_assert_eq(s.accel_imported + s.accel_userptr, 5, "and the pipeline's stats say so");
+    cr_assert_eq(s.accel_copied, 0);
+    cr_assert_eq(s.frame_copies, 0);
     dd_pipeline_destroy(p);
 }
 
