@@ -5,7 +5,8 @@
 repo=$1
 build=$2
 footage=$3
-export HOME=/tmp/home PATH=/usr/sbin:/usr/bin:/sbin:/bin # HOME: GStreamer's registry
+W=/run/hil # a tmpfs: the host's / (and its /tmp) is read-only here
+export HOME=$W/home PATH=/usr/sbin:/usr/bin:/sbin:/bin TMPDIR=$W # HOME: GStreamer's registry
 mkdir -p "$HOME"
 fails=0
 oks=0
@@ -38,7 +39,7 @@ cam=$(vivid_node "Video Capture")
 [ -n "$cam" ] && ok "vivid camera at $cam" || bad "no vivid capture device"
 if [ -d /sys/module/vkms ] && [ -e /dev/dri/card0 ]; then ok "vkms display at /dev/dri/card0"; else bad "no vkms device"; fi
 
-cat >/tmp/detectd.conf <<EOF
+cat >$W/detectd.conf <<EOF
 [source]
 uri = $cam
 size = 1920x1080
@@ -52,12 +53,12 @@ listen = 127.0.0.1:8080
 [daemon]
 watchdog_stall_s = 30
 EOF
-"$build/bin/detectd" --config /tmp/detectd.conf 2>/tmp/detectd.log &
+"$build/bin/detectd" --config $W/detectd.conf 2>$W/detectd.log &
 pid=$!
 if wait_for 300 "s['healthy'] and p['frames_output'] >= 5"; then
     ok "frames flow from vivid through detectd to vkms ($(stat "p['frames_output']") frames)"
 else
-    bad "no frames within 300 s: $(tail -n 5 /tmp/detectd.log | tr '\n' ' ')"
+    bad "no frames within 300 s: $(tail -n 5 $W/detectd.log | tr '\n' ' ')"
 fi
 sleep 5
 echo "HIL stats $(stat "{k: p[k] for k in ('frames_captured','frames_processed','frames_output','frames_dropped','frames_skipped','frame_copies','sink_zero_copy','source','sink','buffers','fps','latency_p50_ms')}")"
@@ -97,7 +98,7 @@ kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
 [ "$rc" = 0 ] && ok "SIGTERM: clean exit" || bad "exit status $rc on SIGTERM"
-sed 's/^/HIL log /' /tmp/detectd.log | tail -n 8
+sed 's/^/HIL log /' $W/detectd.log | tail -n 8
 
 # real footage through the real camera driver: vtest frames written to vivid's HDMI output,
 # looped into its HDMI input (vivid's loop_video control), captured by detectd over V4L2
@@ -116,14 +117,14 @@ else
         v4l2-ctl -d "$cam" -c loop_video=1 >/dev/null || bad "real footage: vivid loop setup failed"
     v4l2-ctl -d "$out" --stream-out-mmap=4 --stream-from="$footage" --stream-loop >/dev/null 2>&1 &
     feeder=$!
-    sed -e 's/^output = .*/output = null/' /tmp/detectd.conf >/tmp/footage.conf
-    "$build/bin/detectd" --config /tmp/footage.conf 2>/tmp/footage.log &
+    sed -e 's/^output = .*/output = null/' $W/detectd.conf >$W/footage.conf
+    "$build/bin/detectd" --config $W/footage.conf 2>$W/footage.log &
     pid=$!
     if wait_for 300 "p['detections_per_class'].get('person', 0) >= 3"; then
         ok "people detected in vtest footage looped through vivid ($(stat "p['detections_per_class']"))"
     else
         bad "real footage: no people detected: $(stat "(p['frames_processed'], p['detections_per_class'], p['last_error'])")"
-        sed 's/^/HIL footage-log /' /tmp/footage.log | tail -n 6
+        sed 's/^/HIL footage-log /' $W/footage.log | tail -n 6
     fi
     kill -TERM "$pid" 2>/dev/null
     wait "$pid"
