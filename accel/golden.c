@@ -210,11 +210,8 @@ static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *
                 dd_isa_frame_rgb(f, x1, y0, p01);
                 dd_isa_frame_rgb(f, x0, y1, p10);
                 dd_isa_frame_rgb(f, x1, y1, p11);
-                for (int c = 0; c < 3; c++) {
-                    int64_t top = p00[c] * (256 - (int64_t)fx) + p01[c] * (int64_t)fx;
-                    int64_t bot = p10[c] * (256 - (int64_t)fx) + p11[c] * (int64_t)fx;
-                    v[c] = top * (256 - (int64_t)fy) + bot * (int64_t)fy;
-                }
+                for (int c = 0; c < 3; c++)
+                    v[c] = dd_isa_bilerp(p00[c], p01[c], p10[c], p11[c], fx, fy);
             }
             int8_t *dst = at(arena, o, (int)y, (int)x);
             for (int c = 0; c < 3; c++)

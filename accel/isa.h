@@ -98,6 +98,20 @@ static inline size_t dd_isa_offset(const struct dd_isa_tensor *t, int y, int x)
     return t->offset + ((size_t)y * t->w + (size_t)x) * t->pitch;
 }
 
+/* The ISA's requantization rule: (acc * m + 2^(30+s)) >> (31+s), in int64
+ * (no truncation: callers add the zero point and clamp in int64). */
+static inline int64_t dd_isa_requant(int32_t acc, int32_t m, int32_t s)
+{
+    int n = 31 + s;
+    int64_t p = (int64_t)acc * m + ((int64_t)1 << (n - 1));
+    return p >> n;
+}
+
+static inline int32_t dd_isa_clamp(int64_t v, int32_t lo, int32_t hi)
+{
+    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
 _Static_assert(sizeof(struct dd_isa_tensor) == 24, "tensor descriptor is 24 bytes");
 _Static_assert(sizeof(struct dd_isa_insn) == 64, "instruction is 64 bytes");
 

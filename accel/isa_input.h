@@ -54,6 +54,36 @@ static inline void dd_isa_src_taps(uint32_t i, uint32_t src, uint32_t box, uint3
     *f8 = (uint32_t)((s & 0xffff) >> 8);
 }
 
+/* The INPUT letterbox: the box a src_w x src_h frame scales into inside a
+ * dst_w x dst_h tensor (aspect kept, rounded half up, centred); integer and
+ * exact, so postproc's unmapping uses the same geometry. */
+static inline void dd_isa_letterbox_box(int64_t src_w, int64_t src_h, int64_t dst_w, int64_t dst_h,
+                                        int64_t *box_x, int64_t *box_y, int64_t *box_w,
+                                        int64_t *box_h)
+{
+    int64_t bw, bh;
+    if (src_w * dst_h >= src_h * dst_w) { /* width-limited */
+        bw = dst_w;
+        bh = (src_h * dst_w * 2 + src_w) / (2 * src_w);
+    } else {
+        bh = dst_h;
+        bw = (src_w * dst_h * 2 + src_h) / (2 * src_h);
+    }
+    *box_w = bw < 1 ? 1 : (bw > dst_w ? dst_w : bw);
+    *box_h = bh < 1 ? 1 : (bh > dst_h ? dst_h : bh);
+    *box_x = (dst_w - *box_w) / 2;
+    *box_y = (dst_h - *box_h) / 2;
+}
+
+/* One channel of the bilinear sample in Q16 from the four taps (weights Q8). */
+static inline int64_t dd_isa_bilerp(uint32_t p00, uint32_t p01, uint32_t p10, uint32_t p11,
+                                    uint32_t fx, uint32_t fy)
+{
+    int64_t top = p00 * (256 - (int64_t)fx) + p01 * (int64_t)fx;
+    int64_t bot = p10 * (256 - (int64_t)fx) + p11 * (int64_t)fx;
+    return top * (256 - (int64_t)fy) + bot * (int64_t)fy;
+}
+
 static inline int8_t dd_isa_normalise(int64_t v16, int64_t a, int64_t b)
 {
     int64_t q = (v16 * a + b + ((int64_t)1 << 31)) >> 32;

@@ -2,28 +2,22 @@
 
 #include <stdint.h>
 
+#include "accel/isa_input.h"
+
 int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_letterbox *lb)
 {
     if (src_w <= 0 || src_h <= 0 || dst_w <= 0 || dst_h <= 0) return -1;
-    /* integer and exact, so the quantized INPUT stage uses the same geometry */
-    int64_t bw, bh;
-    if ((int64_t)src_w * dst_h >= (int64_t)src_h * dst_w) { /* width-limited */
-        bw = dst_w;
-        bh = ((int64_t)src_h * dst_w * 2 + src_w) / (2 * (int64_t)src_w);
-    } else {
-        bh = dst_h;
-        bw = ((int64_t)src_w * dst_h * 2 + src_h) / (2 * (int64_t)src_h);
-    }
-    bw = bw < 1 ? 1 : (bw > dst_w ? dst_w : bw);
-    bh = bh < 1 ? 1 : (bh > dst_h ? dst_h : bh);
+    /* the quantized INPUT instruction's geometry, shared */
+    int64_t bx, by, bw, bh;
+    dd_isa_letterbox_box(src_w, src_h, dst_w, dst_h, &bx, &by, &bw, &bh);
     lb->src_w = src_w;
     lb->src_h = src_h;
     lb->dst_w = dst_w;
     lb->dst_h = dst_h;
     lb->box_w = (int)bw;
     lb->box_h = (int)bh;
-    lb->box_x = (dst_w - lb->box_w) / 2;
-    lb->box_y = (dst_h - lb->box_h) / 2;
+    lb->box_x = (int)bx;
+    lb->box_y = (int)by;
     lb->scale_x = (float)bw / (float)src_w;
     lb->scale_y = (float)bh / (float)src_h;
     return 0;

@@ -5,6 +5,7 @@
 #include "accel/hls/dd_kernel.h"
 
 #include "accel/isa.h"
+#include "accel/isa_input.h"
 
 #ifdef __SYNTHESIS__
 #define DD_PRAGMA(x) _Pragma(#x)
@@ -84,18 +85,6 @@ static uint64_t addr(const struct tensor *t, int32_t y, int32_t x)
     return t->offset + ((uint64_t)(uint32_t)y * (uint32_t)t->w + (uint32_t)x) * (uint32_t)t->pitch;
 }
 
-static int32_t clamp32(int64_t v, int32_t lo, int32_t hi)
-{
-    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
-}
-
-static int64_t requant(int32_t acc, int32_t m, int32_t s)
-{
-    int32_t n = 31 + s;
-    int64_t p = (int64_t)acc * m + ((int64_t)1 << (n - 1));
-    return p >> n;
-}
-
 /* ---- CONV (dense or depthwise, optional 2x2 max pool) ---- */
 
 static int32_t wt(const int8_t *row, uint32_t k, uint32_t wbits)
@@ -168,7 +157,8 @@ oc_loop:
                             }
                         }
                         int32_t mm = ((in->flags & DD_ISA_F_LEAKY) && acc < 0) ? m_neg : m;
-                        int32_t v = clamp32(requant(acc, mm, s) + o->zp, in->cmin, in->cmax);
+                        int32_t v =
+                            dd_isa_clamp(dd_isa_requant(acc, mm, s) + o->zp, in->cmin, in->cmax);
                         best = v > best ? v : best;
                     }
                 arena[addr(o, y, x) + (uint32_t)oc] = (int8_t)best;
@@ -202,7 +192,7 @@ static void pool_op(const struct insn *in, int8_t *arena, const struct tensor *a
                     }
                 int32_t num = 2 * acc + n, den = 2 * n;
                 int32_t v = avg ? (num >= 0 ? num / den : -((-num + den - 1) / den)) : acc;
-                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)clamp32(v, in->cmin, in->cmax);
+                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)dd_isa_clamp(v, in->cmin, in->cmax);
             }
         }
     }
@@ -223,7 +213,7 @@ static void add_op(const struct insn *in, int8_t *arena, const struct tensor *a,
                 if (has_b && c < b->c)
                     acc += (int64_t)(arena[addr(b, y, x) + (uint32_t)c] - b->zp) * in->m1;
                 int64_t v = ((acc + half) >> in->shift) + o->zp;
-                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)clamp32(v, in->cmin, in->cmax);
+                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)dd_isa_clamp(v, in->cmin, in->cmax);
             }
         }
     }
@@ -258,7 +248,7 @@ static void upsample_op(const struct insn *in, int8_t *arena, const struct tenso
                                 (arena[addr(a, y1, x1) + (uint32_t)c] - z);
                     v = ((s + 8) >> 4) + z;
                 }
-                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)clamp32(v, in->cmin, in->cmax);
+                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)dd_isa_clamp(v, in->cmin, in->cmax);
             }
         }
     }
@@ -276,7 +266,7 @@ static void d2s_op(const struct insn *in, int8_t *arena, const struct tensor *a,
                 DD_PRAGMA(HLS PIPELINE II = 1)
                 int32_t blk = (y & 1) * 2 + (x & 1);
                 int32_t v = arena[addr(a, y / 2, x / 2) + (uint32_t)(blk * o->c + c)];
-                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)clamp32(v, in->cmin, in->cmax);
+                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)dd_isa_clamp(v, in->cmin, in->cmax);
             }
         }
     }
@@ -296,7 +286,7 @@ static void lut_op(const struct insn *in, const uint8_t *blob, int8_t *arena,
                 DD_PRAGMA(HLS LOOP_TRIPCOUNT max = 1024)
                 DD_PRAGMA(HLS PIPELINE II = 1)
                 int32_t v = table[arena[addr(a, y, x) + (uint32_t)c] + 128];
-                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)clamp32(v, in->cmin, in->cmax);
+                arena[addr(o, y, x) + (uint32_t)c] = (int8_t)dd_isa_clamp(v, in->cmin, in->cmax);
             }
         }
     }
@@ -304,53 +294,28 @@ static void lut_op(const struct insn *in, const uint8_t *blob, int8_t *arena,
 
 /* ---- INPUT: frame -> letterboxed, normalised, quantized tensor ---- */
 
-static uint8_t clamp255(int32_t v)
-{
-    return (uint8_t)(v < 0 ? 0 : (v > 255 ? 255 : v));
-}
-
 struct frame_args {
     const uint8_t *data;
     uint32_t format, width, height, stride, uv_offset, uv_stride;
 };
 
-static void frame_rgb(const struct frame_args *f, uint32_t x, uint32_t y, int32_t rgb[3])
+/* Pixel (x, y) of the frame in DRAM as RGB: accel/isa_input.h's rule, with
+ * NV12's UV plane at uv_offset in the same buffer. */
+static void frame_rgb(const struct frame_args *f, uint32_t x, uint32_t y, uint8_t rgb[3])
 {
-    int32_t yy, u, v;
     if (f->format == DD_FRAME_RGB24) {
         const uint8_t *p = f->data + (uint64_t)y * f->stride + (uint64_t)x * 3;
         rgb[0] = p[0];
         rgb[1] = p[1];
         rgb[2] = p[2];
-        return;
-    }
-    if (f->format == DD_FRAME_NV12) {
+    } else if (f->format == DD_FRAME_NV12) {
         const uint8_t *uv =
             f->data + f->uv_offset + (uint64_t)(y / 2) * f->uv_stride + (uint64_t)(x / 2) * 2;
-        yy = f->data[(uint64_t)y * f->stride + x];
-        u = uv[0];
-        v = uv[1];
+        dd_isa_yuv_to_rgb(f->data[(uint64_t)y * f->stride + x], uv[0], uv[1], rgb);
     } else {
         const uint8_t *px = f->data + (uint64_t)y * f->stride + (uint64_t)(x / 2) * 4;
-        yy = px[(x & 1) ? 2 : 0];
-        u = px[1];
-        v = px[3];
+        dd_isa_yuv_to_rgb(px[(x & 1) ? 2 : 0], px[1], px[3], rgb);
     }
-    int32_t c = yy - 16, d = u - 128, e = v - 128; /* BT.601 limited range */
-    rgb[0] = clamp255((298 * c + 409 * e + 128) >> 8);
-    rgb[1] = clamp255((298 * c - 100 * d - 208 * e + 128) >> 8);
-    rgb[2] = clamp255((298 * c + 516 * d + 128) >> 8);
-}
-
-static void src_taps(uint32_t i, uint32_t src, uint32_t box, uint32_t *i0, uint32_t *i1,
-                     uint32_t *f8)
-{
-    int64_t s = ((int64_t)(2 * i + 1) * src * 32768) / box - 32768;
-    if (s < 0) s = 0;
-    *i0 = (uint32_t)(s >> 16);
-    if (*i0 > src - 1) *i0 = src - 1;
-    *i1 = *i0 + 1 < src ? *i0 + 1 : src - 1;
-    *f8 = (uint32_t)((s & 0xffff) >> 8);
 }
 
 static void input_op(const struct insn *in, const uint8_t *blob, int8_t *arena,
@@ -361,18 +326,9 @@ static void input_op(const struct insn *in, const uint8_t *blob, int8_t *arena,
         a[c] = ld64s(blob + in->quant + 8u * (uint32_t)c);
         b[c] = ld64s(blob + in->quant + 24u + 8u * (uint32_t)c);
     }
-    /* the letterbox: postproc/letterbox.c's integer fit */
-    int64_t sw = f->width, sh = f->height, dw = o->w, dh = o->h, bw, bh;
-    if (sw * dh >= sh * dw) {
-        bw = dw;
-        bh = (sh * dw * 2 + sw) / (2 * sw);
-    } else {
-        bh = dh;
-        bw = (sw * dh * 2 + sh) / (2 * sh);
-    }
-    bw = bw < 1 ? 1 : (bw > dw ? dw : bw);
-    bh = bh < 1 ? 1 : (bh > dh ? dh : bh);
-    uint32_t bx = (uint32_t)((dw - bw) / 2), by = (uint32_t)((dh - bh) / 2);
+    int64_t bx64, by64, bw, bh;
+    dd_isa_letterbox_box(f->width, f->height, o->w, o->h, &bx64, &by64, &bw, &bh);
+    uint32_t bx = (uint32_t)bx64, by = (uint32_t)by64;
     int bgr = (in->flags & DD_ISA_F_BGR) != 0;
     for (uint32_t y = 0; y < (uint32_t)o->h; y++) {
         DD_PRAGMA(HLS LOOP_TRIPCOUNT max = 640)
@@ -384,24 +340,19 @@ static void input_op(const struct insn *in, const uint8_t *blob, int8_t *arena,
                 v[0] = v[1] = v[2] = (int64_t)in->m0 << 16;
             } else {
                 uint32_t x0, x1, fx, y0, y1, fy;
-                src_taps(x - bx, f->width, (uint32_t)bw, &x0, &x1, &fx);
-                src_taps(y - by, f->height, (uint32_t)bh, &y0, &y1, &fy);
-                int32_t p00[3], p01[3], p10[3], p11[3];
+                dd_isa_src_taps(x - bx, f->width, (uint32_t)bw, &x0, &x1, &fx);
+                dd_isa_src_taps(y - by, f->height, (uint32_t)bh, &y0, &y1, &fy);
+                uint8_t p00[3], p01[3], p10[3], p11[3];
                 frame_rgb(f, x0, y0, p00);
                 frame_rgb(f, x1, y0, p01);
                 frame_rgb(f, x0, y1, p10);
                 frame_rgb(f, x1, y1, p11);
-                for (int c = 0; c < 3; c++) {
-                    int64_t top = p00[c] * (256 - (int64_t)fx) + p01[c] * (int64_t)fx;
-                    int64_t bot = p10[c] * (256 - (int64_t)fx) + p11[c] * (int64_t)fx;
-                    v[c] = top * (256 - (int64_t)fy) + bot * (int64_t)fy;
-                }
+                for (int c = 0; c < 3; c++)
+                    v[c] = dd_isa_bilerp(p00[c], p01[c], p10[c], p11[c], fx, fy);
             }
-            for (int c = 0; c < 3; c++) {
-                int64_t q = (v[bgr ? 2 - c : c] * a[c] + b[c] + ((int64_t)1 << 31)) >> 32;
+            for (int c = 0; c < 3; c++)
                 arena[addr(o, (int32_t)y, (int32_t)x) + (uint32_t)c] =
-                    (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
-            }
+                    dd_isa_normalise(v[bgr ? 2 - c : c], a[c], b[c]);
         }
     }
 }
