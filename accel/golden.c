@@ -250,12 +250,27 @@ void dd_golden_insn(const struct dd_pkg *p, uint32_t i, int8_t *arena,
     }
 }
 
+int dd_isa_check_range(const struct dd_pkg *p, uint32_t first, uint32_t count,
+                       const struct dd_isa_frame *frame, int *reads_frame, struct dd_err *err)
+{
+    if (reads_frame) *reads_frame = 0;
+    if (first > p->n_insns || count > p->n_insns - first)
+        return dd_err_set(err, "instructions %u..%u out of the program's %u", first, first + count,
+                          p->n_insns);
+    for (uint32_t i = first; i < first + count; i++) {
+        if (p->insns[i].opcode != DD_ISA_INPUT) continue;
+        if (dd_isa_frame_check(frame, err) != 0)
+            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+        if (reads_frame) *reads_frame = 1;
+        break; /* one frame feeds them all */
+    }
+    return 0;
+}
+
 int dd_golden_run(const struct dd_pkg *p, int8_t *arena, const struct dd_isa_frame *frame,
                   struct dd_err *err)
 {
-    for (uint32_t i = 0; i < p->n_insns; i++)
-        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
-            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    if (dd_isa_check_range(p, 0, p->n_insns, frame, NULL, err) != 0) return -1;
     for (uint32_t i = 0; i < p->n_insns; i++) dd_golden_insn(p, i, arena, frame);
     return 0;
 }

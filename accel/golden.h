@@ -9,6 +9,12 @@
 /* Checks that a frame can feed an INPUT instruction. */
 int dd_isa_frame_check(const struct dd_isa_frame *f, struct dd_err *err);
 
+/* Checks a run of instructions [first, first + count): that they exist and,
+ * when one of them is INPUT, that frame can feed it. *reads_frame (if not
+ * NULL) says whether one is. Every executor calls it before running. */
+int dd_isa_check_range(const struct dd_pkg *p, uint32_t first, uint32_t count,
+                       const struct dd_isa_frame *frame, int *reads_frame, struct dd_err *err);
+
 /* Executes instruction i (the package is validated; the arena has
  * p->arena_size bytes). frame is read by INPUT only. */
 void dd_golden_insn(const struct dd_pkg *p, uint32_t i, int8_t *arena,

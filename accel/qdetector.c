@@ -143,9 +143,7 @@ static int run_range(struct dd_qdetector *q, const struct dd_isa_frame *frame, u
         return end > first ? dd_xrt_run(q->xrt, frame, q->frame_fd, q->frame_fd_offset, first,
                                         end - first, err)
                            : 0;
-    for (uint32_t i = first; i < end; i++)
-        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(frame, err) != 0)
-            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    if (dd_isa_check_range(p, first, end - first, frame, NULL, err) != 0) return -1;
     for (uint32_t i = first; i < end; i++) {
         if (q->cpu)
             dd_cpu_insn(q->cpu, i, q->arena, frame);

@@ -613,9 +613,7 @@ int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame 
                struct dd_err *err)
 {
     const struct dd_pkg *p = cp->pkg;
-    for (uint32_t i = 0; i < p->n_insns; i++)
-        if (p->insns[i].opcode == DD_ISA_INPUT && dd_isa_frame_check(f, err) != 0)
-            return dd_err_prefix(err, "instruction %u (INPUT)", i);
+    if (dd_isa_check_range(p, 0, p->n_insns, f, NULL, err) != 0) return -1;
     for (uint32_t i = 0; i < p->n_insns; i++) dd_cpu_insn(cp, i, arena, f);
     return 0;
 }

@@ -61,13 +61,8 @@ int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame 
                   uint32_t first, uint32_t count, struct dd_err *err)
 {
     const struct dd_pkg *p = h->pkg;
-    if (first > p->n_insns || count > p->n_insns - first)
-        return dd_err_set(err, "instructions %u..%u out of the program's %u", first, first + count,
-                          p->n_insns);
-    int needs_frame = 0;
-    for (uint32_t i = first; i < first + count; i++)
-        needs_frame |= p->insns[i].opcode == DD_ISA_INPUT;
-    if (needs_frame && dd_isa_frame_check(frame, err) != 0) return dd_err_prefix(err, "INPUT");
+    int needs_frame;
+    if (dd_isa_check_range(p, first, count, frame, &needs_frame, err) != 0) return -1;
     const uint8_t *fdata = NULL;
     uint8_t *joined = NULL;
     uint32_t uv_offset = 0, fmt = 0, fw = 0, fh = 0, fs = 0, fuvs = 0;

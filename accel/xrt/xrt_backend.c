@@ -277,13 +277,9 @@ int dd_xrt_run(struct dd_xrt *x, const struct dd_isa_frame *frame, int frame_fd,
     const struct dd_pkg *p = x->pkg;
     if (x->broken)
         return dd_err_set(err, "xrt: the device did not finish an earlier run; reopen the backend");
-    if (first > p->n_insns || count > p->n_insns - first)
-        return dd_err_set(err, "xrt: instructions %u..%u out of the program's %u", first,
-                          first + count, p->n_insns);
-    int needs_frame = 0;
-    for (uint32_t i = first; i < first + count; i++)
-        needs_frame |= p->insns[i].opcode == DD_ISA_INPUT;
-    if (needs_frame && dd_isa_frame_check(frame, err) != 0) return dd_err_prefix(err, "INPUT");
+    int needs_frame;
+    if (dd_isa_check_range(p, first, count, frame, &needs_frame, err) != 0)
+        return dd_err_prefix(err, "xrt");
     xrtBufferHandle fbo = x->arena; /* a valid buffer when no frame is read */
     uint32_t uv_offset = 0;
     int owned = 0;
