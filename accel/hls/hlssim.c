@@ -57,6 +57,29 @@ const uint8_t *dd_hlssim_program(const struct dd_hlssim *h, size_t *size, uint32
     return h->program;
 }
 
+size_t dd_hlssim_frame_layout(const struct dd_isa_frame *f, uint32_t *uv_offset, int *apart)
+{
+    size_t plane0 = (size_t)f->stride * f->height;
+    *uv_offset = 0;
+    *apart = 0;
+    if (f->format != DD_FRAME_NV12) return plane0;
+    size_t uv = (size_t)f->uv_stride * ((f->height + 1) / 2);
+    if (f->uv >= f->data + plane0 && (size_t)(f->uv - f->data) <= 2 * plane0) {
+        *uv_offset = (uint32_t)(f->uv - f->data); /* one buffer (a frame's DMA-BUF) */
+        return *uv_offset + uv;
+    }
+    *uv_offset = (uint32_t)plane0;
+    *apart = 1;
+    return plane0 + uv;
+}
+
+void dd_hlssim_frame_copy(const struct dd_isa_frame *f, uint32_t uv_offset, uint8_t *dst)
+{
+    memcpy(dst, f->data, (size_t)f->stride * f->height);
+    if (f->format == DD_FRAME_NV12)
+        memcpy(dst + uv_offset, f->uv, (size_t)f->uv_stride * ((f->height + 1) / 2));
+}
+
 int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame *frame,
                   uint32_t first, uint32_t count, struct dd_err *err)
 {
@@ -73,20 +96,14 @@ int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame 
         fh = frame->height;
         fs = frame->stride;
         fuvs = frame->uv_stride;
-        if (frame->format == DD_FRAME_NV12) {
-            /* one DRAM buffer holds both planes (the frame's DMA-BUF on the
-             * board); planes elsewhere are joined for the simulation */
-            if (frame->uv >= frame->data && (size_t)(frame->uv - frame->data) < UINT32_MAX) {
-                uv_offset = (uint32_t)(frame->uv - frame->data);
-            } else {
-                size_t ysz = (size_t)frame->stride * frame->height;
-                size_t uvsz = (size_t)frame->uv_stride * ((frame->height + 1) / 2);
-                if (!(joined = malloc(ysz + uvsz))) return dd_err_set(err, "out of memory");
-                memcpy(joined, frame->data, ysz);
-                memcpy(joined + ysz, frame->uv, uvsz);
-                fdata = joined;
-                uv_offset = (uint32_t)ysz;
-            }
+        /* one DRAM buffer holds both planes (the frame's DMA-BUF on the
+         * board); planes elsewhere are joined for the simulation */
+        int apart;
+        size_t bytes = dd_hlssim_frame_layout(frame, &uv_offset, &apart);
+        if (apart) {
+            if (!(joined = malloc(bytes))) return dd_err_set(err, "out of memory");
+            dd_hlssim_frame_copy(frame, uv_offset, joined);
+            fdata = joined;
         }
     }
     dd_accel_kernel(h->program, p->blob, arena, fdata, h->tensors_offset, first, count, fmt, fw, fh,

@@ -20,6 +20,15 @@ void dd_hlssim_free(struct dd_hlssim *h);
  * table at *tensors_offset (also what the XRT backend uploads). */
 const uint8_t *dd_hlssim_program(const struct dd_hlssim *h, size_t *size, uint32_t *tensors_offset);
 
+/* The frame as the kernel reads it: one DRAM buffer from frame->data on,
+ * NV12's UV plane at *uv_offset in it. Returns the bytes the kernel may read;
+ * *apart: an NV12 frame whose UV plane is not in that buffer after the Y plane
+ * (then the layout is the Y plane followed by the UV plane, which only a copy
+ * makes: dd_hlssim_frame_copy). Shared with the XRT host. */
+size_t dd_hlssim_frame_layout(const struct dd_isa_frame *frame, uint32_t *uv_offset, int *apart);
+/* Copies the frame's planes into dst in that layout. */
+void dd_hlssim_frame_copy(const struct dd_isa_frame *frame, uint32_t uv_offset, uint8_t *dst);
+
 /* Runs instructions [first, first + count) on arena (p->arena_size bytes). */
 int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame *frame,
                   uint32_t first, uint32_t count, struct dd_err *err);

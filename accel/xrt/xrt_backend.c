@@ -173,31 +173,13 @@ int8_t *dd_xrt_arena(struct dd_xrt *x)
     return x->arena_map;
 }
 
-/* Bytes the kernel reads from frame->data on; *apart: an NV12 frame whose UV
- * plane is not in the same buffer after the Y plane (only a copy joins them). */
-static size_t frame_bytes(const struct dd_isa_frame *f, uint32_t *uv_offset, int *apart)
-{
-    size_t plane0 = (size_t)f->stride * f->height;
-    *uv_offset = 0;
-    *apart = 0;
-    if (f->format != DD_FRAME_NV12) return plane0;
-    size_t uv = (size_t)f->uv_stride * ((f->height + 1) / 2);
-    if (f->uv >= f->data + plane0 && (size_t)(f->uv - f->data) <= 2 * plane0) {
-        *uv_offset = (uint32_t)(f->uv - f->data); /* one buffer (a frame's DMA-BUF) */
-        return *uv_offset + uv;
-    }
-    *uv_offset = (uint32_t)plane0;
-    *apart = 1;
-    return plane0 + uv;
-}
-
 /* The frame as a device buffer: imported DMA-BUF, user pointer, or a copy.
  * *owned: the returned handle is to be freed after the run. */
 static xrtBufferHandle frame_bo(struct dd_xrt *x, const struct dd_isa_frame *f, int fd,
                                 uint64_t fd_offset, uint32_t *uv_offset, int *owned)
 {
     int joined;
-    size_t size = frame_bytes(f, uv_offset, &joined);
+    size_t size = dd_hlssim_frame_layout(f, uv_offset, &joined);
     *owned = 1;
     if (fd >= 0 && !joined) {
         xrtBufferHandle whole = xrtBOImport(x->dev, fd);
@@ -237,10 +219,7 @@ static xrtBufferHandle frame_bo(struct dd_xrt *x, const struct dd_isa_frame *f, 
     }
     uint8_t *map = xrtBOMap(x->frame_copy);
     if (!map) return NULL;
-    size_t plane0 = (size_t)f->stride * f->height;
-    memcpy(map, f->data, plane0);
-    if (f->format == DD_FRAME_NV12)
-        memcpy(map + *uv_offset, f->uv, (size_t)f->uv_stride * ((f->height + 1) / 2));
+    dd_hlssim_frame_copy(f, *uv_offset, map);
     if (xrtBOSync(x->frame_copy, XCL_BO_SYNC_BO_TO_DEVICE, size, 0) != 0) return NULL;
     x->st.frames_copied++;
     return x->frame_copy;
