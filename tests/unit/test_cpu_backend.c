@@ -9,6 +9,7 @@
 #include "accel/golden.h"
 #include "accel/qdetector.h"
 #include "tests/random_conv.h"
+#include "tests/random_input.h"
 #include "tests_common.h"
 
 static uint64_t s = 7;
@@ -121,56 +122,21 @@ Test(cpu_backend, random_adds_and_upsamples_match_golden, .timeout = 120)
 Test(cpu_backend, random_input_frames_match_golden, .timeout = 120)
 {
     for (int it = 0; it < 60; it++) {
-        struct dd_isa_tensor t = {0,
-                                  (uint16_t)(8 + rnd(40)),
-                                  (uint16_t)(8 + rnd(40)),
-                                  3,
-                                  3,
-                                  (int32_t)rnd(256) - 128,
-                                  0.1f,
-                                  0};
-        struct dd_isa_insn in;
-        memset(&in, 0, sizeof(in));
-        in.opcode = DD_ISA_INPUT, in.in0 = in.in1 = DD_ISA_NO_TENSOR, in.out = 0;
-        in.flags = rnd(2) ? DD_ISA_F_BGR : 0, in.m0 = (int32_t)rnd(256);
-        in.clamp_min = -128, in.clamp_max = 127;
-        int64_t nrm[6];
-        for (int c = 0; c < 3; c++) {
-            nrm[c] = 20000 + rnd(100000);
-            nrm[3 + c] = -((int64_t)rnd(200) << 32);
-        }
-        uint8_t blob[64];
-        memcpy(blob, nrm, sizeof(nrm));
-        struct dd_pkg p = {0};
-        p.tensors = &t, p.n_tensors = 1, p.insns = &in, p.n_insns = 1, p.blob = blob,
-        p.blob_size = 64;
-        p.arena_size = (uint32_t)(t.h * t.w * 3);
-        uint32_t fw = 1 + rnd(90), fh = 1 + rnd(90), fmt = 1 + rnd(3);
-        uint32_t stride = fmt == DD_FRAME_RGB24  ? fw * 3
-                          : fmt == DD_FRAME_YUYV ? (fw + 1) / 2 * 4
-                                                 : fw;
-        uint32_t uv_stride = (fw + 1) / 2 * 2;
-        uint8_t *data = malloc((size_t)stride * fh),
-                *uv = malloc((size_t)uv_stride * ((fh + 1) / 2));
-        for (size_t i = 0; i < (size_t)stride * fh; i++) data[i] = (uint8_t)rnd(256);
-        for (size_t i = 0; i < (size_t)uv_stride * ((fh + 1) / 2); i++) uv[i] = (uint8_t)rnd(256);
-        struct dd_isa_frame f = {
-            fmt, fw, fh, stride, uv_stride, data, fmt == DD_FRAME_NV12 ? uv : NULL};
+        struct random_input ri;
+        random_input_make(&ri, rnd, false);
         struct dd_err err = {{0}};
-        cr_assert_eq(dd_pkg_check_insn(&p, 0, &err), 0, "%s", err.msg);
-        cr_assert_eq(dd_isa_frame_check(&f, &err), 0, "%s", err.msg);
-        int8_t *a = calloc(1, p.arena_size), *b = calloc(1, p.arena_size);
+        cr_assert_eq(dd_pkg_check_insn(&ri.p, 0, &err), 0, "%s", err.msg);
+        cr_assert_eq(dd_isa_frame_check(&ri.f, &err), 0, "%s", err.msg);
+        int8_t *a = calloc(1, ri.p.arena_size), *b = calloc(1, ri.p.arena_size);
         struct dd_cpu_prog *cp;
-        cr_assert_eq(dd_cpu_prepare(&p, &cp, &err), 0, "%s", err.msg);
-        dd_golden_insn(&p, 0, a, &f);
-        dd_cpu_insn(cp, 0, b, &f);
-        cr_assert_eq(memcmp(a, b, p.arena_size), 0, "case %d: format %u %ux%u into %ux%u differs",
-                     it, fmt, fw, fh, t.w, t.h);
+        cr_assert_eq(dd_cpu_prepare(&ri.p, &cp, &err), 0, "%s", err.msg);
+        dd_golden_insn(&ri.p, 0, a, &ri.f);
+        dd_cpu_insn(cp, 0, b, &ri.f);
+        cr_assert_eq(memcmp(a, b, ri.p.arena_size), 0, "case %d: %s differs", it, ri.desc);
         dd_cpu_free(cp);
         free(a);
         free(b);
-        free(data);
-        free(uv);
+        random_input_free(&ri);
     }
 }
 

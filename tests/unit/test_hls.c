@@ -13,6 +13,7 @@
 #include "accel/qdetector.h"
 #include "pipeline/image.h"
 #include "tests/random_conv.h"
+#include "tests/random_input.h"
 #include "tests_common.h"
 
 static uint64_t s = 11;
@@ -53,45 +54,11 @@ Test(hls, random_convolutions_match_golden, .timeout = 300)
 Test(hls, random_input_frames_match_golden, .timeout = 120)
 {
     for (int it = 0; it < 60; it++) {
-        struct dd_isa_tensor t = {0,
-                                  (uint16_t)(8 + rnd(40)),
-                                  (uint16_t)(8 + rnd(40)),
-                                  3,
-                                  3,
-                                  (int32_t)rnd(256) - 128,
-                                  0.1f,
-                                  0};
-        struct dd_isa_insn in;
-        memset(&in, 0, sizeof(in));
-        in.opcode = DD_ISA_INPUT, in.in0 = in.in1 = DD_ISA_NO_TENSOR, in.out = 0;
-        in.flags = rnd(2) ? DD_ISA_F_BGR : 0, in.m0 = (int32_t)rnd(256);
-        in.clamp_min = -128, in.clamp_max = 127;
-        int64_t nrm[6];
-        for (int c = 0; c < 3; c++) {
-            nrm[c] = 20000 + rnd(100000);
-            nrm[3 + c] = -((int64_t)rnd(200) << 32);
-        }
-        uint8_t blob[64];
-        memcpy(blob, nrm, sizeof(nrm));
-        struct dd_pkg p = {0};
-        p.tensors = &t, p.n_tensors = 1, p.insns = &in, p.n_insns = 1, p.blob = blob;
-        p.blob_size = 64, p.arena_size = (uint32_t)(t.h * t.w * 3);
-        uint32_t fw = 1 + rnd(90), fh = 1 + rnd(90), fmt = 1 + rnd(3);
-        uint32_t stride = fmt == DD_FRAME_RGB24  ? fw * 3
-                          : fmt == DD_FRAME_YUYV ? (fw + 1) / 2 * 4
-                                                 : fw;
-        uint32_t uv_stride = (fw + 1) / 2 * 2;
-        size_t ysz = (size_t)stride * fh, uvsz = (size_t)uv_stride * ((fh + 1) / 2);
         /* NV12: planes in one buffer (as a DMA-BUF) or apart (joined by the host) */
-        uint8_t *buf = malloc(ysz + uvsz), *apart = malloc(uvsz);
-        for (size_t i = 0; i < ysz + uvsz; i++) buf[i] = (uint8_t)rnd(256);
-        memcpy(apart, buf + ysz, uvsz);
-        const uint8_t *uv = fmt != DD_FRAME_NV12 ? NULL : (it & 1) ? apart : buf + ysz;
-        struct dd_isa_frame f = {fmt, fw, fh, stride, uv_stride, buf, uv};
-        cr_assert(same_one(&p, &f), "case %d: format %u %ux%u into %ux%u differs", it, fmt, fw, fh,
-                  t.w, t.h);
-        free(buf);
-        free(apart);
+        struct random_input ri;
+        random_input_make(&ri, rnd, it & 1);
+        cr_assert(same_one(&ri.p, &ri.f), "case %d: %s differs", it, ri.desc);
+        random_input_free(&ri);
     }
 }
 
