@@ -194,6 +194,20 @@ static struct dd_pipeline_config xrt_pipeline(int fallback)
     return c;
 }
 
+/* Runs a pipeline to its end; returns it stopped (the caller destroys it), with its stats. */
+static struct dd_pipeline *run_to_end(const struct dd_pipeline_config *c,
+                                      struct dd_pipeline_stats *s)
+{
+    struct dd_err err = {{0}};
+    struct dd_pipeline *p;
+    cr_assert_eq(dd_pipeline_create(c, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_pipeline_start(p, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_pipeline_wait(p, 120000), 1);
+    dd_pipeline_stop(p);
+    dd_pipeline_get_stats(p, s);
+    return p;
+}
+
 Test(xrt, the_pipeline_falls_back_to_the_cpu_backend_only_when_allowed)
 {
     unsetenv("XCL_EMULATION_MODE"); /* no card */
@@ -204,12 +218,8 @@ Test(xrt, the_pipeline_falls_back_to_the_cpu_backend_only_when_allowed)
     cr_assert(strstr(err.msg, "no FPGA device"), "%s", err.msg);
 
     c = xrt_pipeline(1);
-    cr_assert_eq(dd_pipeline_create(&c, &p, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_pipeline_start(p, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_pipeline_wait(p, 120000), 1);
-    dd_pipeline_stop(p);
     struct dd_pipeline_stats s;
-    dd_pipeline_get_stats(p, &s);
+    p = run_to_end(&c, &s);
     cr_assert_str_eq(s.backend, "cpu");
     cr_assert(strstr(s.backend_fallback, "xrt: xrt: no FPGA device"), "%s", s.backend_fallback);
     cr_assert_eq(s.frames_output, 5);
@@ -218,15 +228,9 @@ Test(xrt, the_pipeline_falls_back_to_the_cpu_backend_only_when_allowed)
 
 Test(xrt, the_pipeline_runs_its_frames_through_xrt_on_the_noop_shim)
 {
-    struct dd_err err = {{0}};
-    struct dd_pipeline *p;
     struct dd_pipeline_config c = xrt_pipeline(0);
-    cr_assert_eq(dd_pipeline_create(&c, &p, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_pipeline_start(p, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_pipeline_wait(p, 120000), 1);
-    dd_pipeline_stop(p);
     struct dd_pipeline_stats s;
-    dd_pipeline_get_stats(p, &s);
+    struct dd_pipeline *p = run_to_end(&c, &s);
     cr_assert_str_eq(s.backend, "xrt");
     cr_assert_eq(s.frames_processed, 5, "%s", s.last_error);
     cr_assert_eq(s.detector_errors, 0);
