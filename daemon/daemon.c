@@ -43,7 +43,7 @@ struct daemon {
 
     int64_t t_start_ns, last_progress_ns, last_ping_ns, last_publish_ns, last_status_ns;
     int64_t last_second_ns, restart_at_ns;
-    uint64_t last_out, second_out, second_dets, pipeline_base_out, pipeline_base_dets;
+    uint64_t last_out, second_out, second_dets;
     double fps_now, dps_now, backoff_s;
     int ready_sent;
     uint64_t watchdog_usec;
@@ -64,8 +64,7 @@ static void on_frame(void *user, struct dd_frame *f, const struct dd_det_list *d
 {
     struct daemon *d = user;
     double latency_ms = (double)(dd_now_ns() - f->t_capture_ns) / 1e6;
-    dd_feed_publish(d->feed, f->seq, f->t_capture_ns, f->width, f->height, dets, labels, n_labels,
-                    latency_ms);
+    dd_feed_publish(d->feed, f->seq, f->width, f->height, dets, labels, n_labels, latency_ms);
     dd_preview_offer(d->preview, f);
 }
 
@@ -111,7 +110,6 @@ static int start_pipeline(struct daemon *d, struct dd_pipeline *p,
     d->strs = *strs;
     d->family = *fam;
     snprintf(d->model_path, sizeof(d->model_path), "%s", strs->model);
-    d->pipeline_base_out = d->pipeline_base_dets = 0;
     d->last_out = d->second_out = d->second_dets = 0;
     d->last_progress_ns = dd_now_ns();
     return 0;

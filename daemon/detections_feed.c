@@ -16,7 +16,6 @@ struct dd_feed {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint64_t seq, frame;
-    int64_t t_capture_ns;
     double wall_s; /* CLOCK_REALTIME at publish */
     uint32_t width, height;
     const char *const *labels;
@@ -45,16 +44,15 @@ void dd_feed_destroy(struct dd_feed *f)
     free(f);
 }
 
-void dd_feed_publish(struct dd_feed *f, uint64_t frame, int64_t t_capture_ns, uint32_t width,
-                     uint32_t height, const struct dd_det_list *dets, const char *const *labels,
-                     int n_labels, double latency_ms)
+void dd_feed_publish(struct dd_feed *f, uint64_t frame, uint32_t width, uint32_t height,
+                     const struct dd_det_list *dets, const char *const *labels, int n_labels,
+                     double latency_ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     pthread_mutex_lock(&f->mu);
     f->seq++;
     f->frame = frame;
-    f->t_capture_ns = t_capture_ns;
     f->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     f->width = width;
     f->height = height;

@@ -14,9 +14,9 @@ int dd_feed_create(struct dd_feed **out);
 void dd_feed_destroy(struct dd_feed *f);
 
 /* frame: the source's sequence number; labels: the model's class names. */
-void dd_feed_publish(struct dd_feed *f, uint64_t frame, int64_t t_capture_ns, uint32_t width,
-                     uint32_t height, const struct dd_det_list *dets, const char *const *labels,
-                     int n_labels, double latency_ms);
+void dd_feed_publish(struct dd_feed *f, uint64_t frame, uint32_t width, uint32_t height,
+                     const struct dd_det_list *dets, const char *const *labels, int n_labels,
+                     double latency_ms);
 
 /* The latest detections as a JSON object (malloc'd) and their sequence
  * number; NULL before the first frame. */

@@ -23,12 +23,11 @@ struct dd_preview {
     uint8_t *pending;
     size_t pending_cap;
     uint32_t pw, ph;
-    int64_t pending_t_ns;
     int pending_full;
     struct dd_jpeg *latest;
     uint64_t seq;
     int64_t last_want_ns, last_offer_ns;
-    int stop, shutdown;
+    int stop;
     struct dd_preview_stats st;
     int64_t cpu_ns;
 };
@@ -106,7 +105,6 @@ static void *encoder_main(void *arg)
         work = t;
         work_cap = tc;
         uint32_t dw = p->pw, dh = p->ph;
-        int64_t t_ns = p->pending_t_ns;
         int quality = p->cfg.quality;
         p->pending_full = 0;
         pthread_mutex_unlock(&p->mu);
@@ -128,7 +126,6 @@ static void *encoder_main(void *arg)
             j->width = dw;
             j->height = dh;
             j->t_ns = dd_now_ns(); /* freshness is judged by when it was made */
-            j->capture_ns = t_ns;
         } else {
             tjFree(out);
         }
@@ -183,8 +180,7 @@ void dd_preview_offer(struct dd_preview *p, struct dd_frame *f)
     pthread_mutex_lock(&p->mu);
     int64_t period = (int64_t)(1e9 / p->cfg.fps);
     int due = now - p->last_want_ns < WATCH_WINDOW_NS && now - p->last_offer_ns >= period;
-    if (due && p->pending_full) p->st.offered_skipped++; /* the encoder is behind */
-    due = due && !p->pending_full;
+    due = due && !p->pending_full; /* else the encoder is behind: skip this one */
     int width = p->cfg.width;
     pthread_mutex_unlock(&p->mu);
     if (!due) return;
@@ -209,7 +205,6 @@ void dd_preview_offer(struct dd_preview *p, struct dd_frame *f)
     pthread_mutex_lock(&p->mu);
     p->pw = dw;
     p->ph = dh;
-    p->pending_t_ns = f->t_capture_ns;
     p->pending_full = 1;
     p->last_offer_ns = now;
     p->cpu_ns += c1 - c0;
@@ -224,7 +219,7 @@ struct dd_jpeg *dd_preview_wait(struct dd_preview *p, uint64_t after_seq, int ti
     p->last_want_ns = dd_now_ns();
     struct dd_jpeg *j = NULL;
     for (;;) {
-        if (p->shutdown) break;
+        if (p->stop) break;
         struct dd_jpeg *l = p->latest;
         int64_t max_age = (int64_t)(2e9 / p->cfg.fps) + 200000000LL;
         if (l && l->seq > after_seq && (after_seq || dd_now_ns() - l->t_ns < max_age)) {
@@ -254,19 +249,11 @@ void dd_preview_get_stats(struct dd_preview *p, struct dd_preview_stats *out)
     pthread_mutex_unlock(&p->mu);
 }
 
-void dd_preview_shutdown(struct dd_preview *p)
-{
-    pthread_mutex_lock(&p->mu);
-    p->shutdown = 1;
-    pthread_cond_broadcast(&p->done_cv);
-    pthread_mutex_unlock(&p->mu);
-}
-
 void dd_preview_destroy(struct dd_preview *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stop = p->shutdown = 1;
+    p->stop = 1;
     pthread_cond_broadcast(&p->work_cv);
     pthread_cond_broadcast(&p->done_cv);
     pthread_mutex_unlock(&p->mu);

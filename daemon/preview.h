@@ -23,8 +23,7 @@ struct dd_preview_config {
 struct dd_jpeg {
     atomic_int refs;
     uint64_t seq;
-    int64_t t_ns;       /* when it was encoded */
-    int64_t capture_ns; /* when its frame was captured */
+    int64_t t_ns; /* when it was encoded */
     uint32_t width, height;
     size_t size;
     unsigned char *data;
@@ -32,7 +31,7 @@ struct dd_jpeg {
 void dd_jpeg_unref(struct dd_jpeg *j);
 
 struct dd_preview_stats {
-    uint64_t encoded, offered_skipped;
+    uint64_t encoded;
     double encode_cpu_ms; /* mean CPU per encoded frame (scale + encode) */
     int watchers;
 };
@@ -47,13 +46,11 @@ void dd_preview_set_config(struct dd_preview *p, const struct dd_preview_config 
 void dd_preview_offer(struct dd_preview *p, struct dd_frame *f);
 /* Waits up to timeout_ms for a preview newer than after_seq (0: any, the
  * latest at once if it is fresh). Marks the preview as watched. Returns a
- * reference or NULL on timeout / shutdown. */
+ * reference or NULL on timeout or destroy. */
 struct dd_jpeg *dd_preview_wait(struct dd_preview *p, uint64_t after_seq, int timeout_ms);
 /* Stream clients (counted for the stats). */
 void dd_preview_watchers(struct dd_preview *p, int delta);
 void dd_preview_get_stats(struct dd_preview *p, struct dd_preview_stats *out);
-/* Wakes every waiter with NULL (the HTTP server is stopping). */
-void dd_preview_shutdown(struct dd_preview *p);
 void dd_preview_destroy(struct dd_preview *p);
 
 /* Scales an NV12 or YUYV frame into I420 planes of dw x dh (area average of

@@ -79,15 +79,6 @@ char *dd_status_board_prometheus(struct dd_status_board *b)
     return cached(b, &b->prom, &b->prom_version, dd_status_prometheus);
 }
 
-void dd_status_board_get(struct dd_status_board *b, struct dd_daemon_status *out)
-{
-    pthread_mutex_lock(&b->mu);
-    *out = b->s;
-    pthread_mutex_unlock(&b->mu);
-    out->http_requests = atomic_load(&b->requests);
-    out->http_errors = atomic_load(&b->errors);
-}
-
 int dd_status_board_healthy(struct dd_status_board *b)
 {
     pthread_mutex_lock(&b->mu);

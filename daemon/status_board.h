@@ -31,7 +31,6 @@ struct dd_status_board;
 int dd_status_board_create(struct dd_status_board **out);
 void dd_status_board_destroy(struct dd_status_board *b);
 void dd_status_board_publish(struct dd_status_board *b, const struct dd_daemon_status *s);
-void dd_status_board_get(struct dd_status_board *b, struct dd_daemon_status *out);
 int dd_status_board_healthy(struct dd_status_board *b);
 /* Counts HTTP requests (served / answered with an error status). */
 void dd_status_board_count_request(struct dd_status_board *b, int error);
