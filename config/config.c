@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/listen_addr.h"
 #include "config/schema.h"
 #include "detectors/labels.h"
 
@@ -103,24 +104,6 @@ static int check_item(const char *item, void *u)
     return 0;
 }
 
-static int parse_listen(const char *v)
-{
-    const char *colon = strrchr(v, ':');
-    if (!colon || colon == v) return -1;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || colon[1] == 0 || port < 1 || port > 65535) return -1;
-    unsigned a, b, c, d;
-    char tail;
-    char host[64];
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
-    if (strcmp(host, "localhost") == 0) return 0;
-    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
-        c > 255 || d > 255)
-        return -1;
-    return 0;
-}
-
 static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t size)
 {
     const char *aut = (k->flags & DD_CFG_AUTO) ? " or auto" : "";
@@ -183,7 +166,8 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
     case DD_CFG_CLASS_SCORES:
     case DD_CFG_LISTEN:
         if (strlen(value) >= k->size) goto bad;
-        if (k->type == DD_CFG_LISTEN && parse_listen(value) != 0) goto bad;
+        struct sockaddr_in sa;
+        if (k->type == DD_CFG_LISTEN && dd_listen_addr_parse(value, &sa) != 0) goto bad;
         if (k->type == DD_CFG_CLASSES || k->type == DD_CFG_CLASS_SCORES) {
             struct item_check ck = {"", k->type == DD_CFG_CLASS_SCORES};
             if (for_each_item(value, check_item, &ck) != 0)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/listen_addr.h"
 #include "common/log.h"
 
 #define STREAM_BOUNDARY "detectdframe"
@@ -306,24 +307,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     DD_LOG_D("http: %s", line);
 }
 
-static int parse_listen(const char *listen, struct sockaddr_in *sa)
-{
-    const char *colon = strrchr(listen, ':');
-    if (!colon) return -1;
-    char host[64];
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-    memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)atoi(colon + 1));
-    if (strcmp(host, "localhost") == 0) strcpy(host, "127.0.0.1");
-    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
 int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_sources *src,
                          struct dd_http_server **out, struct dd_err *err)
 {
     struct sockaddr_in sa;
-    if (parse_listen(cfg->listen, &sa) != 0)
+    if (dd_listen_addr_parse(cfg->listen, &sa) != 0)
         return dd_err_set(err, "http: listen '%s' is not IPV4:PORT", cfg->listen);
     struct dd_http_server *s = calloc(1, sizeof(*s));
     if (!s) return dd_err_set(err, "out of memory");
