@@ -58,50 +58,55 @@ static int known_class(const char *name)
     return strcmp(dd_face_labels[0], name) == 0;
 }
 
-/* Splits a comma list into trimmed items; calls fn on each (non-empty) one. */
-static int for_each_item(const char *list, int (*fn)(const char *item, void *u), void *u)
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+int dd_config_each_class(const char *list, int with_score,
+                         int (*fn)(const char *name, float score, void *u), void *u, char *bad,
+                         size_t bad_size)
 {
     char buf[DD_CFG_STR_MAX];
     snprintf(buf, sizeof(buf), "%s", list);
     char *rest = buf, *tok;
     if (!*buf) return 0;
     while ((tok = strsep(&rest, ","))) {
-        while (isspace((unsigned char)*tok)) tok++;
-        char *e = tok + strlen(tok);
-        while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
-        if (!*tok) return -1; /* empty item: ",," */
-        if (fn(tok, u) != 0) return -1;
+        tok = trim(tok);
+        if (!*tok) { /* ",," */
+            snprintf(bad, bad_size, "empty item");
+            return -1;
+        }
+        double score = 0;
+        if (with_score) {
+            char *colon = strrchr(tok, ':');
+            if (!colon || parse_double(colon + 1, &score) != 0 || score < 0 || score > 1) {
+                snprintf(bad, bad_size, "'%s' is not CLASS:SCORE with a score in 0..1", tok);
+                return -1;
+            }
+            *colon = 0;
+            tok = trim(tok);
+        }
+        if (fn(tok, (float)score, u) != 0) return -1;
     }
     return 0;
 }
 
-struct item_check {
-    char bad[200];
-    int with_score;
+struct known_check {
+    char *bad;
+    size_t bad_size;
 };
 
-static int check_item(const char *item, void *u)
+static int check_known(const char *name, float score, void *u)
 {
-    struct item_check *ck = u;
-    char name[128];
-    snprintf(name, sizeof(name), "%s", item);
-    if (ck->with_score) {
-        char *colon = strrchr(name, ':');
-        double s;
-        if (!colon || parse_double(colon + 1, &s) != 0 || s < 0 || s > 1) {
-            snprintf(ck->bad, sizeof(ck->bad), "'%s' is not CLASS:SCORE with a score in 0..1",
-                     item);
-            return -1;
-        }
-        *colon = 0;
-        char *e = colon;
-        while (e > name && isspace((unsigned char)e[-1])) *--e = 0;
-    }
-    if (!known_class(name)) {
-        snprintf(ck->bad, sizeof(ck->bad), "'%s' is not a class name of a known model", name);
-        return -1;
-    }
-    return 0;
+    (void)score;
+    struct known_check *k = u;
+    if (known_class(name)) return 0;
+    snprintf(k->bad, k->bad_size, "'%s' is not a class name of a known model", name);
+    return -1;
 }
 
 static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t size)
@@ -169,10 +174,11 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
         struct sockaddr_in sa;
         if (k->type == DD_CFG_LISTEN && dd_listen_addr_parse(value, &sa) != 0) goto bad;
         if (k->type == DD_CFG_CLASSES || k->type == DD_CFG_CLASS_SCORES) {
-            struct item_check ck = {"", k->type == DD_CFG_CLASS_SCORES};
-            if (for_each_item(value, check_item, &ck) != 0)
-                return dd_err_set(err, "[%s] %s: %s (accepted: %s)", section, name,
-                                  *ck.bad ? ck.bad : "empty item",
+            char bad[200];
+            struct known_check kc = {bad, sizeof(bad)};
+            if (dd_config_each_class(value, k->type == DD_CFG_CLASS_SCORES, check_known, &kc, bad,
+                                     sizeof(bad)) != 0)
+                return dd_err_set(err, "[%s] %s: %s (accepted: %s)", section, name, bad,
                                   type_syntax(k, syn, sizeof(syn)));
         }
         memcpy(field, value, strlen(value) + 1);

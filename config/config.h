@@ -9,6 +9,7 @@
 #ifndef DD_CONFIG_CONFIG_H
 #define DD_CONFIG_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -87,6 +88,14 @@ int dd_config_load_string(const char *name, const char *text, struct dd_config *
 /* Sets one key from its text form (as in the file). */
 int dd_config_set(struct dd_config *c, const char *section, const char *key, const char *value,
                   struct dd_err *err);
+
+/* Calls fn(name, score, u) for each item of a class list ("person, car") or,
+ * with_score, a class:score list ("person:0.5, car:0.4"), items trimmed.
+ * Fails (bad says why) on an empty item, an item without a score in 0..1, or
+ * when fn fails (fn writes its own reason). */
+int dd_config_each_class(const char *list, int with_score,
+                         int (*fn)(const char *name, float score, void *u), void *u, char *bad,
+                         size_t bad_size);
 
 /* Bitmask of dd_cfg_apply for the keys that differ. */
 unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b);

@@ -1,8 +1,6 @@
 #include "daemon/settings.h"
 
-#include <ctype.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,31 +54,34 @@ static int class_index(const struct dd_family_info *fam, const char *name)
     return -1;
 }
 
+struct class_visit {
+    const struct dd_family_info *fam;
+    int (*fn)(void *u, int cls, float score);
+    void *u;
+    char *bad;
+    size_t bad_size;
+};
+
+static int visit_class(const char *name, float score, void *u)
+{
+    struct class_visit *v = u;
+    int cls = class_index(v->fam, name);
+    if (cls < 0 || cls >= DD_PIPELINE_MAX_CLASSES) {
+        snprintf(v->bad, v->bad_size, "'%s' is not a class of the model %s", name, v->fam->name);
+        return -1;
+    }
+    return v->fn(v->u, cls, score);
+}
+
 /* Calls fn(class, score) for each item of a "name[:score], ..." list. */
 static int each_class(const char *list, const struct dd_family_info *fam, int with_score,
                       const char *key, int (*fn)(void *u, int cls, float score), void *u,
                       struct dd_err *err)
 {
-    char buf[DD_CFG_STR_MAX];
-    snprintf(buf, sizeof(buf), "%s", list);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        float score = 0;
-        if (with_score) {
-            char *colon = strrchr(tok, ':');
-            if (!colon) return dd_err_set(err, "[detector] %s: '%s' has no score", key, tok);
-            *colon = 0;
-            score = strtof(colon + 1, NULL);
-        }
-        while (isspace((unsigned char)*tok)) tok++;
-        char *e = tok + strlen(tok);
-        while (e > tok && isspace((unsigned char)e[-1])) *--e = 0;
-        int cls = class_index(fam, tok);
-        if (cls < 0 || cls >= DD_PIPELINE_MAX_CLASSES)
-            return dd_err_set(err, "[detector] %s: '%s' is not a class of the model %s", key, tok,
-                              fam->name);
-        if (fn(u, cls, score) != 0) return -1;
-    }
+    char bad[DD_ERR_MSG_MAX / 2];
+    struct class_visit v = {fam, fn, u, bad, sizeof(bad)};
+    if (dd_config_each_class(list, with_score, visit_class, &v, bad, sizeof(bad)) != 0)
+        return dd_err_set(err, "[detector] %s: %s", key, bad);
     return 0;
 }
 
