@@ -36,39 +36,89 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static void *peak_thread(void *arg)
+/* The kernel's own rate on data hot in L1 (one 64-step block, reused), GMAC/s per thread. */
+static void *kernel_hot_thread(void *arg)
 {
-    dd_qs8_gemm_fn fn = dd_qs8_gemm_best(NULL);
-    static _Alignas(64) uint8_t a[4][256];
+    struct dd_qs8_gemm_kernel k = dd_qs8_gemm_best();
+    static _Alignas(64) uint8_t a[DD_QS8_GEMM_MR_MAX][256];
     static _Alignas(64) int8_t w[64 * 4 * DD_QS8_GEMM_NR];
-    const uint8_t *const rows[4] = {a[0], a[1], a[2], a[3]};
-    int32_t out[4][DD_QS8_GEMM_NR];
-    double t0 = now_ms();
+    static const int32_t bias[DD_QS8_GEMM_NR];
+    const uint8_t *rows[DD_QS8_GEMM_MR_MAX];
+    for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++) rows[r] = a[r];
+    int32_t out[DD_QS8_GEMM_MR_MAX][DD_QS8_GEMM_NR];
     long iters = 200000;
-    for (long i = 0; i < iters; i++) fn(rows, w, 64, out);
+    double t0 = now_ms();
+    for (long i = 0; i < iters; i++) k.fn(rows, 1, 64, w, bias, out);
     double ms = now_ms() - t0;
-    *(double *)arg = (double)iters * 4 * DD_QS8_GEMM_NR * 256 / ms / 1e6; /* GMAC/s */
+    *(double *)arg = (double)iters * k.mr * DD_QS8_GEMM_NR * 256 / ms / 1e6;
     return NULL;
 }
 
-static double kernel_peak(void)
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* This CPU's VNNI peak: independent register-only vpdpbusd (64 MACs each), GMAC/s per thread. */
+__attribute__((target("avx512f,avx512vnni"))) static void *vnni_peak_thread(void *arg)
+{
+    __m512i x = _mm512_set1_epi32(0x01010101), y = _mm512_set1_epi32(0x02020202);
+    __m512i c[16];
+    for (int i = 0; i < 16; i++) c[i] = _mm512_set1_epi32(i);
+    long iters = 20000000;
+    double t0 = now_ms();
+    for (long i = 0; i < iters; i++) {
+        for (int k = 0; k < 16; k++) c[k] = _mm512_dpbusd_epi32(c[k], x, y);
+        __asm__ volatile("" : "+v"(x));
+    }
+    double ms = now_ms() - t0;
+    __m512i s = c[0];
+    for (int i = 1; i < 16; i++) s = _mm512_add_epi32(s, c[i]);
+    volatile int sink = _mm512_reduce_add_epi32(s);
+    (void)sink;
+    *(double *)arg = (double)iters * 16 * 64 / ms / 1e6;
+    return NULL;
+}
+#endif
+
+/* Sum over 2 threads (both cores) of a per-thread rate. */
+static double two_threads(void *(*fn)(void *))
 {
     pthread_t t;
     double r0 = 0, r1 = 0;
-    pthread_create(&t, NULL, peak_thread, &r1);
-    peak_thread(&r0);
+    pthread_create(&t, NULL, fn, &r1);
+    fn(&r0);
     pthread_join(t, NULL);
     return r0 + r1;
 }
 
+/* --profile: one line per instruction on stderr (mean ms, shape, MACs, GMAC/s), slowest last. */
+static void print_profile(const struct dd_pkg *p, const double *insn_ms, int runs)
+{
+    static const char *const names[] = {"?",        "conv", "pool", "add",
+                                        "upsample", "d2s",  "lut",  "input"};
+    fprintf(stderr, "insn  op        out(h w c)      in_c/pitch  k  s flags      ms   GMAC/s\n");
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        const struct dd_isa_insn *in = &p->insns[i];
+        const struct dd_isa_tensor *y = &p->tensors[in->out];
+        int xc = in->in0 != DD_ISA_NO_TENSOR ? (int)p->tensors[in->in0].c : 0,
+            xp = in->in0 != DD_ISA_NO_TENSOR ? (int)p->tensors[in->in0].pitch : 0;
+        double ms = insn_ms[i] / runs, macs = 0;
+        if (in->opcode == DD_ISA_CONV)
+            macs = (double)y->h * y->w * y->c * ((in->flags & DD_ISA_F_POOL2X2) ? 4 : 1) * in->kh *
+                   in->kw * ((in->flags & DD_ISA_F_DEPTHWISE) ? 1 : xc);
+        fprintf(stderr, "%4u  %-8s %4d %4d %4d  %4d/%-4d %2d %2d 0x%02x %7.3f %8.1f\n", i,
+                in->opcode < 8 ? names[in->opcode] : "?", (int)y->h, (int)y->w, (int)y->c, xc, xp,
+                in->kh, in->stride_h, in->flags, ms, macs ? macs / ms / 1e6 : 0.0);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option o[] = {{"model", 1, 0, 'm'}, {"input", 1, 0, 'i'},
-                                      {"frame", 1, 0, 'f'}, {"package", 1, 0, 'p'},
-                                      {"runs", 1, 0, 'r'},  {"tensor-out", 1, 0, 't'},
-                                      {0, 0, 0, 0}};
+    static const struct option o[] = {{"model", 1, 0, 'm'},       {"input", 1, 0, 'i'},
+                                      {"frame", 1, 0, 'f'},       {"package", 1, 0, 'p'},
+                                      {"runs", 1, 0, 'r'},        {"tensor-out", 1, 0, 't'},
+                                      {"profile", 0, 0, 'P'},     {"cpu-only", 0, 0, 'C'},
+                                      {"repeat-insn", 1, 0, 'I'}, {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *package = NULL, *tensor_out = NULL;
-    int frame = 0, runs = 20, c;
+    int frame = 0, runs = 20, c, profile = 0, cpu_only = 0, repeat_insn = -1;
     while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
         if (c == 'm')
             model = optarg;
@@ -82,13 +132,19 @@ int main(int argc, char **argv)
             runs = atoi(optarg);
         else if (c == 't')
             tensor_out = optarg;
+        else if (c == 'P')
+            profile = 1;
+        else if (c == 'C')
+            cpu_only = 1;
+        else if (c == 'I')
+            repeat_insn = atoi(optarg);
         else
             return 2;
     }
     if (!model || !input || runs < 1) {
         fprintf(stderr,
                 "<3>usage: bench_infer --model DIR --input MEDIA [--frame N] [--package FILE] "
-                "[--runs R] [--tensor-out FILE]\n");
+                "[--runs R] [--tensor-out FILE] [--profile] [--cpu-only] [--repeat-insn N]\n");
         return 2;
     }
     struct dd_err err = {{0}};
@@ -106,13 +162,13 @@ int main(int argc, char **argv)
                       (size_t)s->width * s->height * 3 * sizeof(float), &err);
     }
     double *t = malloc((size_t)runs * sizeof(double));
-    for (int i = 0; i < runs; i++) {
+    for (int i = 0; i < (cpu_only ? 0 : runs); i++) {
         double t0 = now_ms();
         dd_float_exec_run(det->exec, &err);
         t[i] = now_ms() - t0;
     }
     printf("{\"model\":\"%s\",\"macs\":%lld,\"runs\":%d,\"float_ms\":%.2f", det->family.name,
-           (long long)dd_graph_macs(det->graph), runs, median(t, runs));
+           (long long)dd_graph_macs(det->graph), runs, cpu_only ? 0.0 : median(t, runs));
     if (package) {
         struct dd_qdetector *q;
         if (dd_qdetector_open(package, DD_BACKEND_GOLDEN, &q, &err)) {
@@ -120,13 +176,13 @@ int main(int argc, char **argv)
             return 1;
         }
         struct dd_isa_frame f = dd_isa_frame_rgb(&img);
-        int gr = runs < 5 ? runs : 5; /* the golden model is slow by design */
+        int gr = cpu_only ? 0 : runs < 5 ? runs : 5; /* the golden model is slow by design */
         for (int i = 0; i < gr; i++) {
             double t0 = now_ms();
             dd_golden_run(q->pkg, q->arena, &f, &err);
             t[i] = now_ms() - t0;
         }
-        printf(",\"golden_ms\":%.2f,\"golden_runs\":%d", median(t, gr), gr);
+        if (gr) printf(",\"golden_ms\":%.2f,\"golden_runs\":%d", median(t, gr), gr);
         dd_qdetector_close(q);
         if (dd_qdetector_open(package, DD_BACKEND_CPU, &q, &err)) {
             fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
@@ -141,12 +197,24 @@ int main(int argc, char **argv)
                dd_cpu_kernel_name(q->cpu));
         /* convolution share: CONV instructions timed alone, their MACs counted */
         double conv_ms = 0, macs = 0;
+        double *insn_ms = calloc(q->pkg->n_insns, sizeof(double));
         for (int r = 0; r < runs; r++)
             for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
                 double t0 = now_ms();
                 dd_cpu_insn(q->cpu, i, q->arena, &f);
-                if (q->pkg->insns[i].opcode == DD_ISA_CONV) conv_ms += now_ms() - t0;
+                double dt = now_ms() - t0;
+                insn_ms[i] += dt;
+                if (q->pkg->insns[i].opcode == DD_ISA_CONV) conv_ms += dt;
             }
+        if (profile) print_profile(q->pkg, insn_ms, runs);
+        if (repeat_insn >= 0 && (uint32_t)repeat_insn < q->pkg->n_insns) { /* for perf record */
+            double t0 = now_ms();
+            for (int r = 0; r < 100 * runs; r++)
+                dd_cpu_insn(q->cpu, (uint32_t)repeat_insn, q->arena, &f);
+            fprintf(stderr, "instruction %d: %.3f ms\n", repeat_insn,
+                    (now_ms() - t0) / (100 * runs));
+        }
+        free(insn_ms);
         for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
             const struct dd_isa_insn *in = &q->pkg->insns[i];
             if (in->opcode != DD_ISA_CONV) continue;
@@ -157,9 +225,13 @@ int main(int argc, char **argv)
                     ((in->flags & DD_ISA_F_DEPTHWISE) ? 1 : x->c);
         }
         printf(",\"conv_ms\":%.2f,\"conv_gmacs\":%.1f", conv_ms / runs,
-               macs / (conv_ms / runs) /
-                   1e6); /* the kernel's own rate, hot in L1, on every thread: the practical peak */
-        printf(",\"kernel_peak_gmacs\":%.1f", kernel_peak());
+               macs / (conv_ms / runs) / 1e6); /* the convolutions' MAC rate, both threads */
+        printf(",\"kernel_hot_gmacs\":%.1f", two_threads(kernel_hot_thread));
+#if defined(__x86_64__)
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx512vnni"))
+            printf(",\"vnni_peak_gmacs\":%.1f", two_threads(vnni_peak_thread));
+#endif
         dd_qdetector_close(q);
     }
     printf("}\n");

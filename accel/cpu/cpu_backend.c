@@ -1,6 +1,7 @@
 #include "accel/cpu/cpu_backend.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,20 +17,28 @@
 #define THREADS 2
 
 struct cpu_conv {
-    int8_t *w;     /* dense: packed [oc/32][k4][32][4]; depthwise: [tap][c] (owned) */
-    int32_t *wsum; /* dense: per output channel, sum of weights (owned) */
-    int32_t *rq;   /* m[c], m_neg[c], s[c] deinterleaved, 3 * channels (owned) */
+    int8_t *w; /* dense: packed [oc/32][k4][32][4]; depthwise: [tap][c] (owned) */
+    int32_t
+        *bias;   /* dense: per output channel (padded to 32), bias - 128 * sum of weights (owned) */
+    int32_t *rq; /* m[c], m_neg[c], s[c] deinterleaved, 3 * channels (owned) */
     struct dd_qs8_requant_params params;
     size_t k, k4; /* dense: kh * kw * ic, and in groups of 4 */
+    /* dense with kh <= KH_MAX: the kernel reads a biased, zero-point-padded
+     * copy of the input (hp x wp pixels of icp bytes: ic, or ic rounded up to 4
+     * when kw * ic is not a multiple of 4, with zero weights for the extra
+     * channels), one segment of kw * icp bytes per kernel row; else im2col rows. */
+    bool indirect;
+    size_t hp, wp, icp;
 };
+
+#define KH_MAX 16
 
 struct scratch {
-    uint8_t *rows[DD_QS8_GEMM_MR]; /* im2col rows, biased by +128 */
-    int32_t *acc;                  /* [MR][max channels] */
-    int8_t *vals;                  /* max channels */
+    uint8_t *rows[DD_QS8_GEMM_MR_MAX]; /* im2col rows, biased by +128 */
+    int32_t *acc;                      /* [MR][max channels] */
+    int8_t *vals;                      /* max channels */
 };
 
-struct row_job;
 struct dd_cpu_prog;
 
 struct worker_arg {
@@ -38,7 +47,10 @@ struct worker_arg {
 };
 
 /* Persistent workers, started once per prepared program: run_rows hands each
- * a band of rows and waits for all of them. */
+ * a band of rows and waits for all of them. Between instructions both sides
+ * spin for up to SPIN_NS before sleeping on the conditions: a futex wake-up
+ * costs tens of microseconds here, and a frame runs ~50 instructions. */
+#define SPIN_NS 200000
 struct workers {
     bool sync_ready; /* mutex and conditions initialised */
     int n;           /* running workers; 0: everything runs on the caller */
@@ -46,9 +58,9 @@ struct workers {
     struct worker_arg args[THREADS];
     pthread_mutex_t mu;
     pthread_cond_t work, done;
-    unsigned generation; /* bumped for every call */
-    int pending;         /* workers still busy with this generation */
-    bool stop;
+    _Atomic unsigned generation; /* bumped (under mu) for every call */
+    _Atomic int pending;         /* workers still busy with this generation */
+    _Atomic bool stop;
     const struct row_job *jobs;
 };
 
@@ -56,12 +68,42 @@ struct dd_cpu_prog {
     const struct dd_pkg *pkg;
     struct cpu_conv *conv; /* per instruction (CONV only) */
     struct scratch scratch[THREADS];
+    uint8_t *biased; /* the indirect convolutions' padded, biased input (shared) */
     struct workers w;
-    dd_qs8_gemm_fn gemm;
+    struct dd_qs8_gemm_kernel gemm;
     dd_qs8_requant_fn requant;
+    dd_qs8_requant_tile_fn requant_tile;
     dd_u8_input_nv12_fn input_nv12;
-    const char *kernel;
 };
+
+/* A band of output rows of one instruction, for one thread. */
+struct row_job {
+    struct dd_cpu_prog *cp;
+    uint32_t insn;
+    int8_t *arena;
+    const struct dd_isa_frame *frame;
+    const void *ctx; /* per-instruction precomputed data (INPUT: taps) */
+    int row0, row1;
+    struct scratch *s;
+    void (*fn)(const struct row_job *j);
+    _Atomic int *next; /* the next unclaimed row: threads claim chunks until all rows are done */
+    int rows, chunk;
+};
+
+/* Claims chunks of rows from the shared counter and runs them (dynamic
+ * balance: a thread slowed by the machine takes fewer rows; every row's
+ * result is the same whichever thread computes it). */
+static void run_chunks(const struct row_job *j)
+{
+    struct row_job c = *j;
+    for (;;) {
+        int r = atomic_fetch_add_explicit(j->next, j->chunk, memory_order_relaxed);
+        if (r >= j->rows) break;
+        c.row0 = r;
+        c.row1 = r + j->chunk < j->rows ? r + j->chunk : j->rows;
+        j->fn(&c);
+    }
+}
 
 static void start_workers(struct dd_cpu_prog *cp);
 static void stop_workers(struct workers *w);
@@ -100,17 +142,33 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
         return 0;
     }
     size_t ocb = ((size_t)y->c + DD_QS8_GEMM_NR - 1) / DD_QS8_GEMM_NR;
+    size_t ic = x->c, icp = ic; /* packed k index: tap * icp + channel */
     cv->k4 = (per + 3) / 4;
+    if (in->kh <= KH_MAX) {
+        size_t ch = y->h, cw = y->w; /* conv positions (before the fused pool) */
+        if (in->flags & DD_ISA_F_POOL2X2) ch *= 2, cw *= 2;
+        if (in->kw * ic % 4 != 0) icp = (ic + 3) / 4 * 4;
+        cv->indirect = true;
+        cv->icp = icp;
+        cv->hp = (ch - 1) * in->stride_h + in->kh;
+        cv->wp = (cw - 1) * in->stride_w + in->kw;
+        cv->k4 = taps * icp / 4;
+    }
     cv->w = calloc(ocb * cv->k4 * 4 * DD_QS8_GEMM_NR, 1);
-    cv->wsum = calloc((size_t)y->c, sizeof(int32_t));
-    if (!cv->w || !cv->wsum) return -1;
-    for (size_t oc = 0; oc < y->c; oc++)
+    cv->bias = calloc(ocb * DD_QS8_GEMM_NR, sizeof(int32_t));
+    if (!cv->w || !cv->bias) return -1;
+    const int32_t *bias = (const int32_t *)(p->blob + in->bias);
+    for (size_t oc = 0; oc < y->c; oc++) {
+        int32_t sum = 0;
         for (size_t k = 0; k < per; k++) {
             int8_t v = weight_at(src + oc * row_bytes, k, in->wbits);
-            cv->w[((oc / DD_QS8_GEMM_NR) * cv->k4 + k / 4) * 4 * DD_QS8_GEMM_NR +
-                  (oc % DD_QS8_GEMM_NR) * 4 + k % 4] = v;
-            cv->wsum[oc] += v;
+            size_t kp = k / ic * icp + k % ic;
+            cv->w[((oc / DD_QS8_GEMM_NR) * cv->k4 + kp / 4) * 4 * DD_QS8_GEMM_NR +
+                  (oc % DD_QS8_GEMM_NR) * 4 + kp % 4] = v;
+            sum += v;
         }
+        cv->bias[oc] = bias[oc] - 128 * sum;
+    }
     return 0;
 }
 
@@ -120,24 +178,29 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
     struct dd_cpu_prog *cp = calloc(1, sizeof(*cp));
     if (!cp) return dd_err_set(err, "out of memory");
     cp->pkg = p;
-    cp->gemm = dd_qs8_gemm_best(&cp->kernel);
+    cp->gemm = dd_qs8_gemm_best();
     cp->requant = dd_qs8_requant_best();
+    cp->requant_tile = dd_qs8_requant_tile_best();
     cp->input_nv12 = dd_u8_input_nv12_best();
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
-    size_t max_k4 = 1, max_c = 1;
+    size_t max_k4 = 1, max_c = 1, max_biased = 0;
     for (uint32_t t = 0; t < p->n_tensors; t++)
         max_c = p->tensors[t].c > max_c ? p->tensors[t].c : max_c;
     if (!cp->conv) goto oom;
     for (uint32_t i = 0; i < p->n_insns; i++) {
         if (p->insns[i].opcode != DD_ISA_CONV) continue;
         if (prepare_conv(p, &p->insns[i], &cp->conv[i]) != 0) goto oom;
-        max_k4 = cp->conv[i].k4 > max_k4 ? cp->conv[i].k4 : max_k4;
+        const struct cpu_conv *cv = &cp->conv[i];
+        max_k4 = cv->k4 > max_k4 ? cv->k4 : max_k4;
+        size_t bytes = cv->hp * cv->wp * cv->icp;
+        max_biased = bytes > max_biased ? bytes : max_biased;
     }
+    if (max_biased && !(cp->biased = malloc(max_biased))) goto oom;
     for (int t = 0; t < THREADS; t++) {
         struct scratch *s = &cp->scratch[t];
-        for (int r = 0; r < DD_QS8_GEMM_MR; r++)
+        for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++)
             if (!(s->rows[r] = malloc(max_k4 * 4))) goto oom;
-        s->acc = malloc((max_c + DD_QS8_GEMM_NR) * DD_QS8_GEMM_MR * sizeof(int32_t));
+        s->acc = malloc(max_c * sizeof(int32_t));
         s->vals = malloc(max_c);
         if (!s->acc || !s->vals) goto oom;
     }
@@ -155,12 +218,13 @@ void dd_cpu_free(struct dd_cpu_prog *cp)
     stop_workers(&cp->w);
     for (uint32_t i = 0; cp->conv && i < cp->pkg->n_insns; i++) {
         free(cp->conv[i].w);
-        free(cp->conv[i].wsum);
+        free(cp->conv[i].bias);
         free(cp->conv[i].rq);
     }
     free(cp->conv);
+    free(cp->biased);
     for (int t = 0; t < THREADS; t++) {
-        for (int r = 0; r < DD_QS8_GEMM_MR; r++) free(cp->scratch[t].rows[r]);
+        for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++) free(cp->scratch[t].rows[r]);
         free(cp->scratch[t].acc);
         free(cp->scratch[t].vals);
     }
@@ -169,7 +233,7 @@ void dd_cpu_free(struct dd_cpu_prog *cp)
 
 const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp)
 {
-    return cp->kernel;
+    return cp->gemm.name;
 }
 
 static inline const int8_t *pixel(const int8_t *arena, const struct dd_isa_tensor *t, int y, int x)
@@ -177,47 +241,167 @@ static inline const int8_t *pixel(const int8_t *arena, const struct dd_isa_tenso
     return arena + dd_isa_offset(t, y, x);
 }
 
-/* One biased im2col row for conv position (cy, cx): padding reads the zero point. */
+/* dst[i] = src[i] ^ 0x80 (int8 -> biased u8), 8 bytes at a time. */
+static inline void copy_biased(uint8_t *dst, const int8_t *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= 0x8080808080808080ULL;
+        memcpy(dst + i, &v, 8);
+    }
+    for (; i < n; i++) dst[i] = (uint8_t)(src[i] ^ 0x80);
+}
+
+/* One biased im2col row for conv position (cy, cx): padding reads the zero point.
+ * A kernel row that lies inside the input and is contiguous (pitch == channels)
+ * is one copy. */
 static void im2col(const struct dd_isa_insn *in, const struct dd_isa_tensor *x, const int8_t *arena,
                    int cy, int cx, size_t k4, uint8_t *row)
 {
-    size_t ic = x->c;
+    size_t ic = x->c, span = (size_t)in->kw * ic;
+    uint8_t zp = (uint8_t)(x->zero_point ^ 0x80);
     uint8_t *dst = row;
-    for (int ky = 0; ky < in->kh; ky++)
-        for (int kx = 0; kx < in->kw; kx++, dst += ic) {
-            int iy = cy * in->stride_h - in->pad_top + ky,
-                ix = cx * in->stride_w - in->pad_left + kx;
-            if (iy < 0 || ix < 0 || iy >= x->h || ix >= x->w) {
-                memset(dst, (uint8_t)(x->zero_point ^ 0x80), ic);
-            } else {
-                const int8_t *s = pixel(arena, x, iy, ix);
-                for (size_t c = 0; c < ic; c++) dst[c] = (uint8_t)(s[c] ^ 0x80);
+    int ix0 = cx * in->stride_w - in->pad_left;
+    bool inside_x = ix0 >= 0 && ix0 + in->kw <= x->w;
+    for (int ky = 0; ky < in->kh; ky++, dst += span) {
+        int iy = cy * in->stride_h - in->pad_top + ky;
+        if (iy < 0 || iy >= x->h) {
+            memset(dst, zp, span);
+        } else if (inside_x && x->pitch == ic) {
+            copy_biased(dst, pixel(arena, x, iy, ix0), span);
+        } else {
+            for (int kx = 0; kx < in->kw; kx++) {
+                int ix = ix0 + kx;
+                if (ix < 0 || ix >= x->w)
+                    memset(dst + kx * ic, zp, ic);
+                else
+                    copy_biased(dst + kx * ic, pixel(arena, x, iy, ix), ic);
             }
         }
+    }
     memset(dst, 0x80, k4 * 4 - (size_t)(dst - row)); /* tail: weights there are zero */
 }
 
-/* Accumulators for up to MR conv positions: acc[r * stride + oc] = bias + sum. */
-static void dense_acc(const struct dd_cpu_prog *cp, struct scratch *s, const struct dd_isa_insn *in,
-                      const struct cpu_conv *cv, const int8_t *arena, const int *cy, const int *cx,
-                      int n, size_t stride)
+/* Up to MR conv positions through the GEMM kernel, requantized straight into
+ * their output pixels (combine: max with what is there, the fused 2x2 pool). */
+static void dense_block(const struct dd_cpu_prog *cp, struct scratch *s,
+                        const struct dd_isa_insn *in, const struct cpu_conv *cv,
+                        const int8_t *arena, const int *cy, const int *cx, int8_t *const *dst,
+                        const int *combine, int n)
 {
     const struct dd_pkg *p = cp->pkg;
     const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
-    const int32_t *bias = (const int32_t *)(p->blob + in->bias);
-    const uint8_t *rows[DD_QS8_GEMM_MR];
-    for (int r = 0; r < DD_QS8_GEMM_MR; r++) {
-        if (r < n) im2col(in, x, arena, cy[r], cx[r], cv->k4, s->rows[r]);
-        rows[r] = s->rows[r < n ? r : n - 1];
+    const uint8_t *rows[DD_QS8_GEMM_MR_MAX * KH_MAX];
+    int mr = cp->gemm.mr;
+    size_t ks = cv->indirect ? in->kh : 1, seg4 = cv->indirect ? cv->k4 / ks : cv->k4;
+    for (int r = 0; r < mr; r++) {
+        int q = r < n ? r : n - 1;
+        if (cv->indirect) {
+            size_t ic = cv->icp;
+            const uint8_t *base =
+                cp->biased +
+                ((size_t)cy[q] * in->stride_h * cv->wp + (size_t)cx[q] * in->stride_w) * ic;
+            for (size_t ky = 0; ky < ks; ky++) rows[r * ks + ky] = base + ky * cv->wp * ic;
+        } else {
+            if (r < n) im2col(in, x, arena, cy[r], cx[r], cv->k4, s->rows[r]);
+            rows[r] = s->rows[q];
+        }
     }
-    int32_t out[DD_QS8_GEMM_MR][DD_QS8_GEMM_NR];
-    for (int ob = 0; ob * DD_QS8_GEMM_NR < y->c; ob++) {
-        cp->gemm(rows, cv->w + (size_t)ob * cv->k4 * 4 * DD_QS8_GEMM_NR, cv->k4, out);
-        for (int r = 0; r < n; r++)
-            for (int j = 0; j < DD_QS8_GEMM_NR && ob * DD_QS8_GEMM_NR + j < y->c; j++) {
-                int oc = ob * DD_QS8_GEMM_NR + j;
-                s->acc[r * stride + oc] = bias[oc] + out[r][j] - 128 * cv->wsum[oc];
+    int32_t out[DD_QS8_GEMM_MR_MAX][DD_QS8_GEMM_NR];
+    for (int oc = 0; oc < y->c; oc += DD_QS8_GEMM_NR) {
+        cp->gemm.fn(rows, ks, seg4, cv->w + (size_t)oc * cv->k4 * 4, cv->bias + oc, out);
+        struct dd_qs8_requant_params rq = cv->params;
+        rq.m += oc, rq.m_neg += oc, rq.s += oc;
+        size_t nc = y->c - oc < DD_QS8_GEMM_NR ? (size_t)(y->c - oc) : DD_QS8_GEMM_NR;
+        cp->requant_tile((const int32_t(*)[32])out, n, nc, &rq, combine, dst, (size_t)oc);
+    }
+}
+
+/* The biased, padded copy of an indirect convolution's input, a band of its rows. */
+static void prebias_rows(const struct row_job *j)
+{
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    const struct cpu_conv *cv = &j->cp->conv[j->insn];
+    const struct dd_isa_tensor *x = &p->tensors[in->in0];
+    size_t ic = x->c, icp = cv->icp, row = cv->wp * icp;
+    uint8_t zp = (uint8_t)(x->zero_point ^ 0x80);
+    int left = in->pad_left, right = (int)cv->wp - left - x->w;
+    if (right < 0) right = 0;
+    int inner = (int)cv->wp - left - right; /* input columns read */
+    for (int py = j->row0; py < j->row1; py++) {
+        uint8_t *dst = j->cp->biased + (size_t)py * row;
+        int iy = py - in->pad_top;
+        if (iy < 0 || iy >= x->h) {
+            memset(dst, zp, row);
+            continue;
+        }
+        memset(dst, zp, (size_t)left * icp);
+        dst += (size_t)left * icp;
+        if (x->pitch == ic && icp == ic) {
+            copy_biased(dst, pixel(j->arena, x, iy, 0), (size_t)inner * ic);
+        } else if (icp == ic) {
+            for (int ix = 0; ix < inner; ix++)
+                copy_biased(dst + (size_t)ix * ic, pixel(j->arena, x, iy, ix), ic);
+        } else if (icp == 4 && x->pitch >= ic) {
+            /* 1-3 channels: 4 bytes per pixel at once; the extra bytes (the next
+             * pixel's) meet zero weights. The row's last pixel is copied bytewise
+             * (its next bytes may lie beyond the tensor). */
+            int ix = 0;
+            for (; ix + 1 < inner; ix++) {
+                uint32_t v;
+                memcpy(&v, pixel(j->arena, x, iy, ix), 4);
+                v ^= 0x80808080u;
+                memcpy(dst + (size_t)ix * 4, &v, 4);
             }
+            for (; ix < inner; ix++) {
+                const int8_t *s = pixel(j->arena, x, iy, ix);
+                uint8_t *d = dst + (size_t)ix * 4;
+                for (size_t c = 0; c < 4; c++) d[c] = c < ic ? (uint8_t)(s[c] ^ 0x80) : 0x80;
+            }
+        } else { /* extra channels: any value (their weights are zero); 0x80 */
+            for (int ix = 0; ix < inner; ix++) {
+                const int8_t *s = pixel(j->arena, x, iy, ix);
+                uint8_t *d = dst + (size_t)ix * icp;
+                for (size_t c = 0; c < ic; c++) d[c] = (uint8_t)(s[c] ^ 0x80);
+                for (size_t c = ic; c < icp; c++) d[c] = 0x80;
+            }
+        }
+        memset(dst + (size_t)inner * icp, zp, (size_t)right * icp);
+    }
+}
+
+/* The dense convolution over a band of output rows: the band's positions in
+ * raster order, in groups of the kernel's MR (a group may span two rows); with
+ * the fused pool, the 4 positions of each output pixel's 2x2 block follow each
+ * other (the first writes, the others combine). */
+static void conv_dense_rows(const struct row_job *j)
+{
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    const struct cpu_conv *cv = &j->cp->conv[j->insn];
+    const struct dd_isa_tensor *y = &p->tensors[in->out];
+    bool pool = in->flags & DD_ISA_F_POOL2X2;
+    int mr = j->cp->gemm.mr, per = pool ? 4 : 1;
+    int npos = (j->row1 - j->row0) * y->w * per;
+    int cy[DD_QS8_GEMM_MR_MAX], cx[DD_QS8_GEMM_MR_MAX], combine[DD_QS8_GEMM_MR_MAX];
+    int8_t *dst[DD_QS8_GEMM_MR_MAX];
+    int oy = j->row0, ox = 0, sub = 0; /* the next position, stepped without divisions */
+    for (int p0 = 0; p0 < npos; p0 += mr) {
+        int n = npos - p0 < mr ? npos - p0 : mr;
+        for (int r = 0; r < n; r++) {
+            cy[r] = pool ? 2 * oy + sub / 2 : oy;
+            cx[r] = pool ? 2 * ox + sub % 2 : ox;
+            combine[r] = sub != 0;
+            dst[r] = j->arena + dd_isa_offset(y, oy, ox);
+            if (++sub == per) {
+                sub = 0;
+                if (++ox == y->w) ox = 0, oy++;
+            }
+        }
+        dense_block(j->cp, j->s, in, cv, j->arena, cy, cx, dst, combine, n);
     }
 }
 
@@ -242,55 +426,61 @@ static void depthwise_acc(const struct dd_pkg *p, int32_t *acc, const struct dd_
         }
 }
 
-/* A band of output rows of one instruction, for one thread. */
-struct row_job {
-    struct dd_cpu_prog *cp;
-    uint32_t insn;
-    int8_t *arena;
-    const struct dd_isa_frame *frame;
-    const void *ctx; /* per-instruction precomputed data (INPUT: taps) */
-    int row0, row1;
-    struct scratch *s;
-    void (*fn)(const struct row_job *j);
-};
-
-static void conv_rows(const struct row_job *j)
+/* The depthwise convolution over a band of output rows. */
+static void conv_dw_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
     const struct cpu_conv *cv = &j->cp->conv[j->insn];
     const struct dd_isa_tensor *y = &p->tensors[in->out];
     struct scratch *s = j->s;
-    bool dw = in->flags & DD_ISA_F_DEPTHWISE, pool = in->flags & DD_ISA_F_POOL2X2;
-    size_t stride = (size_t)y->c + DD_QS8_GEMM_NR;
-    for (int oy = j->row0; oy < j->row1; oy++) {
-        if (pool) { /* one output pixel = the 4 positions of its 2x2 block */
-            for (int ox = 0; ox < y->w; ox++) {
-                int cy[4] = {2 * oy, 2 * oy, 2 * oy + 1, 2 * oy + 1};
-                int cx[4] = {2 * ox, 2 * ox + 1, 2 * ox, 2 * ox + 1};
-                for (int r = 0; r < 4; r++) {
-                    if (dw)
-                        depthwise_acc(p, s->acc, in, cv, j->arena, cy[r], cx[r]);
-                    else if (r == 0)
-                        dense_acc(j->cp, s, in, cv, j->arena, cy, cx, 4, stride);
-                    j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params,
-                                   r > 0, s->vals);
-                }
-                memcpy(j->arena + dd_isa_offset(y, oy, ox), s->vals, y->c);
+    bool pool = in->flags & DD_ISA_F_POOL2X2;
+    for (int oy = j->row0; oy < j->row1; oy++)
+        for (int ox = 0; ox < y->w; ox++) {
+            int8_t *dst = j->arena + dd_isa_offset(y, oy, ox);
+            for (int r = 0; r < (pool ? 4 : 1); r++) {
+                int cy = pool ? 2 * oy + r / 2 : oy, cx = pool ? 2 * ox + r % 2 : ox;
+                depthwise_acc(p, s->acc, in, cv, j->arena, cy, cx);
+                j->cp->requant(s->acc, (size_t)y->c, &cv->params, r > 0, s->vals);
             }
-            continue;
+            memcpy(dst, s->vals, y->c);
         }
-        for (int ox = 0; ox < y->w; ox += DD_QS8_GEMM_MR) {
-            int n = y->w - ox < DD_QS8_GEMM_MR ? y->w - ox : DD_QS8_GEMM_MR;
-            int cy[4] = {oy, oy, oy, oy}, cx[4] = {ox, ox + 1, ox + 2, ox + 3};
-            if (!dw) dense_acc(j->cp, s, in, cv, j->arena, cy, cx, n, stride);
-            for (int r = 0; r < n; r++) {
-                if (dw) depthwise_acc(p, s->acc, in, cv, j->arena, oy, ox + r);
-                j->cp->requant(dw ? s->acc : s->acc + r * stride, (size_t)y->c, &cv->params, 0,
-                               s->vals);
-                memcpy(j->arena + dd_isa_offset(y, oy, ox + r), s->vals, y->c);
-            }
-        }
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Spins until *v != value or SPIN_NS passed; returns whether it changed. */
+static bool spin_while_uint(_Atomic unsigned *v, unsigned value)
+{
+    int64_t t0 = mono_ns();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) != value) return true;
+        cpu_relax();
+        if (i % 64 == 0 && mono_ns() - t0 > SPIN_NS) return false;
+    }
+}
+
+static bool spin_while_positive(_Atomic int *v)
+{
+    int64_t t0 = mono_ns();
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(v, memory_order_acquire) <= 0) return true;
+        cpu_relax();
+        if (i % 64 == 0 && mono_ns() - t0 > SPIN_NS) return false;
     }
 }
 
@@ -299,18 +489,23 @@ static void *worker_main(void *arg)
     const struct worker_arg *a = arg;
     struct workers *w = &a->cp->w;
     unsigned seen = 0;
-    pthread_mutex_lock(&w->mu);
     for (;;) {
-        while (!w->stop && w->generation == seen) pthread_cond_wait(&w->work, &w->mu);
-        if (w->stop) break;
-        seen = w->generation;
+        if (!spin_while_uint(&w->generation, seen)) {
+            pthread_mutex_lock(&w->mu);
+            while (!atomic_load(&w->stop) && atomic_load(&w->generation) == seen)
+                pthread_cond_wait(&w->work, &w->mu);
+            pthread_mutex_unlock(&w->mu);
+        }
+        if (atomic_load(&w->stop)) break;
+        seen = atomic_load_explicit(&w->generation, memory_order_acquire);
         const struct row_job *j = &w->jobs[a->index];
-        pthread_mutex_unlock(&w->mu);
-        j->fn(j);
-        pthread_mutex_lock(&w->mu);
-        if (--w->pending == 0) pthread_cond_signal(&w->done);
+        run_chunks(j);
+        if (atomic_fetch_sub_explicit(&w->pending, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&w->mu); /* the caller may be between its check and its wait */
+            pthread_cond_signal(&w->done);
+            pthread_mutex_unlock(&w->mu);
+        }
     }
-    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
@@ -330,7 +525,8 @@ static void stop_workers(struct workers *w)
 {
     if (!w->sync_ready) return;
     pthread_mutex_lock(&w->mu);
-    w->stop = true;
+    atomic_store(&w->stop, true);
+    atomic_fetch_add(&w->generation, 1); /* wakes spinners too */
     pthread_cond_broadcast(&w->work);
     pthread_mutex_unlock(&w->mu);
     for (int t = 0; t < w->n; t++) pthread_join(w->tid[t + 1], NULL);
@@ -366,30 +562,59 @@ static void start_workers(struct dd_cpu_prog *cp)
 
 /* Runs fn over the output rows of instruction i, split across the threads;
  * the calling thread takes the first band. */
-static void run_rows(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
-                     const struct dd_isa_frame *f, const void *ctx,
-                     void (*fn)(const struct row_job *j))
+static void run_rows_n(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
+                       const struct dd_isa_frame *f, const void *ctx, int h,
+                       void (*fn)(const struct row_job *j))
 {
-    int h = cp->pkg->tensors[cp->pkg->insns[i].out].h;
     struct row_job jobs[THREADS];
+    _Atomic int next = 0;
+    int chunk = (h + 4 * THREADS - 1) / (4 * THREADS);
     for (int t = 0; t < THREADS; t++)
-        jobs[t] = (struct row_job){
-            cp, i, arena, f, ctx, h * t / THREADS, h * (t + 1) / THREADS, &cp->scratch[t], fn};
+        jobs[t] =
+            (struct row_job){cp, i, arena, f, ctx, 0, h, &cp->scratch[t], fn, &next, h, chunk};
     struct workers *w = &cp->w;
-    if (w->n != THREADS - 1) { /* no workers: every band on the caller */
-        for (int t = 0; t < THREADS; t++) fn(&jobs[t]);
+    if (w->n != THREADS - 1) { /* no workers: every row on the caller */
+        fn(&jobs[0]);
         return;
     }
     pthread_mutex_lock(&w->mu);
     w->jobs = jobs;
-    w->pending = w->n;
-    w->generation++;
+    atomic_store(&w->pending, w->n);
+    atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
     pthread_cond_broadcast(&w->work);
     pthread_mutex_unlock(&w->mu);
-    fn(&jobs[0]);
-    pthread_mutex_lock(&w->mu);
-    while (w->pending > 0) pthread_cond_wait(&w->done, &w->mu);
-    pthread_mutex_unlock(&w->mu);
+    run_chunks(&jobs[0]);
+    if (!spin_while_positive(&w->pending)) {
+        pthread_mutex_lock(&w->mu);
+        while (atomic_load(&w->pending) > 0) pthread_cond_wait(&w->done, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+/* run_rows_n over the instruction's output rows. */
+static void run_rows(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
+                     const struct dd_isa_frame *f, const void *ctx,
+                     void (*fn)(const struct row_job *j))
+{
+    run_rows_n(cp, i, arena, f, ctx, cp->pkg->tensors[cp->pkg->insns[i].out].h, fn);
+}
+
+/* LUT: the table with the clamp folded in, indexed by the biased byte. */
+static void lut_rows(const struct row_job *j)
+{
+    const struct dd_pkg *p = j->cp->pkg;
+    const struct dd_isa_insn *in = &p->insns[j->insn];
+    const struct dd_isa_tensor *a = &p->tensors[in->in0], *y = &p->tensors[in->out];
+    const int8_t *table = (const int8_t *)(p->blob + in->weights);
+    int8_t tab[256];
+    for (int v = 0; v < 256; v++)
+        tab[v] = (int8_t)dd_isa_clamp(table[v], in->clamp_min, in->clamp_max);
+    for (int yy = j->row0; yy < j->row1; yy++)
+        for (int x = 0; x < y->w; x++) {
+            const int8_t *src = pixel(j->arena, a, yy, x);
+            int8_t *dst = j->arena + dd_isa_offset(y, yy, x);
+            for (int c = 0; c < y->c; c++) dst[c] = tab[(uint8_t)src[c] ^ 0x80];
+        }
 }
 
 /* POOL with channel-contiguous loops; same arithmetic as the golden model. */
@@ -590,7 +815,13 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
 {
     switch (cp->pkg->insns[i].opcode) {
     case DD_ISA_CONV:
-        run_rows(cp, i, arena, f, NULL, conv_rows);
+        if (cp->pkg->insns[i].flags & DD_ISA_F_DEPTHWISE) {
+            run_rows(cp, i, arena, f, NULL, conv_dw_rows);
+            break;
+        }
+        if (cp->conv[i].indirect)
+            run_rows_n(cp, i, arena, f, NULL, (int)cp->conv[i].hp, prebias_rows);
+        run_rows(cp, i, arena, f, NULL, conv_dense_rows);
         break;
     case DD_ISA_POOL:
         run_rows(cp, i, arena, f, NULL, pool_rows);
@@ -603,6 +834,9 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
         break;
     case DD_ISA_INPUT:
         input(cp, i, arena, f);
+        break;
+    case DD_ISA_LUT:
+        run_rows(cp, i, arena, f, NULL, lut_rows);
         break;
     default:
         dd_golden_insn(cp->pkg, i, arena, f);

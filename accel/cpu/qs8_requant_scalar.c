@@ -11,3 +11,10 @@ void dd_qs8_requant_scalar(const int32_t *acc, size_t n, const struct dd_qs8_req
         if (!combine || v > out[c]) out[c] = (int8_t)v;
     }
 }
+
+void dd_qs8_requant_tile_scalar(const int32_t (*acc)[32], int n, size_t nc,
+                                const struct dd_qs8_requant_params *p, const int *combine,
+                                int8_t *const *dst, size_t dst_off)
+{
+    for (int r = 0; r < n; r++) dd_qs8_requant_scalar(acc[r], nc, p, combine[r], dst[r] + dst_off);
+}

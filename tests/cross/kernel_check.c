@@ -29,23 +29,29 @@ static void check(int ok, const char *what, int it)
         fprintf(stderr, "FAIL: %s (case %d)\n", what, it);
 }
 
-static void gemm_case(dd_qs8_gemm_fn fn, int it)
+static void gemm_case(struct dd_qs8_gemm_kernel k, int it)
 {
     size_t k4 = 1 + rnd(200);
-    uint8_t *a[4];
+    uint8_t *a[DD_QS8_GEMM_MR_MAX];
     int8_t *w = malloc(k4 * 128);
-    for (int r = 0; r < 4; r++) {
+    for (int r = 0; r < k.mr; r++) {
         a[r] = malloc(k4 * 4);
         for (size_t i = 0; i < k4 * 4; i++) a[r][i] = (uint8_t)rnd(256);
     }
     for (size_t i = 0; i < k4 * 128; i++) w[i] = (int8_t)rnd(256);
     a[0][0] = 255, w[0] = -128;
-    int32_t want[4][32], got[4][32];
-    const uint8_t *const rows[4] = {a[0], a[1], a[2], a[3]};
-    dd_qs8_gemm_4x32c4_scalar(rows, w, k4, want);
-    fn(rows, w, k4, got);
-    check(memcmp(want, got, sizeof(want)) == 0, "qs8-gemm variant vs scalar", it);
-    for (int r = 0; r < 4; r++) free(a[r]);
+    int32_t bias[32], want[DD_QS8_GEMM_MR_MAX][32], got[DD_QS8_GEMM_MR_MAX][32];
+    for (int n = 0; n < 32; n++) bias[n] = (int32_t)rnd(1u << 24) - (1 << 23);
+    const uint8_t *rows[DD_QS8_GEMM_MR_MAX];
+    for (int r = 0; r < k.mr; r++) rows[r] = a[r];
+    size_t ks = k4 % 3 == 0 ? 3 : 1, seg4 = k4 / ks; /* im2col rows or indirect segments */
+    const uint8_t *segs[DD_QS8_GEMM_MR_MAX * 3];
+    for (int r = 0; r < k.mr; r++)
+        for (size_t sg = 0; sg < ks; sg++) segs[r * ks + sg] = rows[r] + sg * seg4 * 4;
+    dd_qs8_gemm_scalar_for(k.mr)(segs, ks, seg4, w, bias, want);
+    k.fn(segs, ks, seg4, w, bias, got);
+    check(memcmp(want, got, (size_t)k.mr * sizeof(want[0])) == 0, "qs8-gemm variant vs scalar", it);
+    for (int r = 0; r < k.mr; r++) free(a[r]);
     free(w);
 }
 
@@ -97,13 +103,12 @@ static void postproc_case(int it)
 
 int main(void)
 {
-    const char *name;
-    dd_qs8_gemm_fn fn = dd_qs8_gemm_best(&name);
-    printf("kernel: %s\n", name);
+    struct dd_qs8_gemm_kernel k = dd_qs8_gemm_best();
+    printf("kernel: %s\n", k.name);
 #if defined(__aarch64__)
-    check(strcmp(name, "qs8-gemm-4x32c4-neon") == 0, "NEON kernel selected", 0);
+    check(strcmp(k.name, "qs8-gemm-4x32c4-neon") == 0, "NEON kernel selected", 0);
 #endif
-    for (int it = 0; it < 300; it++) gemm_case(fn, it);
+    for (int it = 0; it < 300; it++) gemm_case(k, it);
     for (int it = 0; it < 200; it++) conv_case(it);
     printf("postproc kernels: %s\n", dd_postproc_kernels_best()->isa);
     for (int it = 0; it < 300; it++) postproc_case(it);

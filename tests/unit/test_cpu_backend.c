@@ -113,6 +113,42 @@ static void random_elementwise(int it)
               in.opcode);
 }
 
+/* LUT with a random table and clamp, from a channel slice (pitch > c) or in place. */
+static void random_lut(int it)
+{
+    struct dd_isa_tensor t[2];
+    struct dd_isa_insn in;
+    memset(&in, 0, sizeof(in));
+    int c = 1 + (int)rnd(90), h = 1 + (int)rnd(20), w = 1 + (int)rnd(20);
+    int pitch = c + (int)rnd(4);
+    bool in_place = rnd(3) == 0;
+    uint32_t out_off = in_place ? 0 : (uint32_t)(h * w * pitch);
+    t[0] = (struct dd_isa_tensor){
+        0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)pitch, (int)rnd(256) - 128, 0.1f, 0};
+    t[1] = (struct dd_isa_tensor){out_off,
+                                  (uint16_t)h,
+                                  (uint16_t)w,
+                                  (uint16_t)c,
+                                  (uint16_t)(in_place ? pitch : c),
+                                  (int)rnd(256) - 128,
+                                  0.1f,
+                                  0};
+    in.opcode = DD_ISA_LUT, in.in0 = 0, in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
+    in.clamp_min = (int32_t)rnd(60) - 128, in.clamp_max = 127 - (int32_t)rnd(60);
+    uint8_t blob[256];
+    for (int i = 0; i < 256; i++) blob[i] = (uint8_t)rnd(256);
+    struct dd_pkg p = {0};
+    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 256;
+    p.arena_size = in_place ? (uint32_t)(h * w * pitch) : out_off + (uint32_t)(h * w * c);
+    cr_assert(same_as_golden(&p, NULL), "iteration %d: LUT c%d pitch %d%s differs from golden", it,
+              c, pitch, in_place ? " in place" : "");
+}
+
+Test(cpu_backend, random_luts_match_golden, .timeout = 120)
+{
+    for (int it = 0; it < 200; it++) random_lut(it);
+}
+
 Test(cpu_backend, random_adds_and_upsamples_match_golden, .timeout = 120)
 {
     for (int it = 0; it < 300; it++) random_elementwise(it);
@@ -154,6 +190,18 @@ Test(cpu_backend, random_convolutions_match_golden_on_the_scalar_kernel, .timeou
 {
     setenv("DETECTD_CPU_KERNEL", "scalar", 1); /* read by dd_cpu_prepare */
     for (int it = 0; it < 150; it++) random_conv(it);
+}
+
+Test(cpu_backend, random_convolutions_match_golden_on_the_avx2_kernel, .timeout = 300)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2")) cr_skip_test("no AVX2 on this CPU");
+    setenv("DETECTD_CPU_KERNEL", "avx2", 1); /* read by dd_cpu_prepare */
+    for (int it = 0; it < 150; it++) random_conv(it);
+#else
+    cr_skip_test("x86-64 only");
+#endif
 }
 
 Test(cpu_backend, whole_blazeface_matches_golden_tensor_by_tensor, .timeout = 300)
