@@ -33,6 +33,15 @@ struct cpu_conv {
 
 #define KH_MAX 16
 
+/* The element-wise loops (POOL, ADD, UPSAMPLE) are plain C that the compiler
+ * vectorizes; on x86-64 each is also compiled for AVX2 and AVX-512 and the
+ * loader picks the copy this CPU runs (the same source, so the same results). */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define VECTOR_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#else
+#define VECTOR_CLONES
+#endif
+
 struct scratch {
     uint8_t *rows[DD_QS8_GEMM_MR_MAX]; /* im2col rows, biased by +128 */
     int32_t *acc;                      /* [MR][max channels] */
@@ -618,7 +627,7 @@ static void lut_rows(const struct row_job *j)
 }
 
 /* POOL with channel-contiguous loops; same arithmetic as the golden model. */
-static void pool_rows(const struct row_job *j)
+VECTOR_CLONES static void pool_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -638,11 +647,14 @@ static void pool_rows(const struct row_job *j)
                     int ix = ox * in->stride_w - in->pad_left + kx;
                     if (ix < 0 || ix >= x->w) continue;
                     const int8_t *src = pixel(arena, x, iy, ix);
-                    if (avg) {
-                        for (int c = 0; c < C; c++) sum[c] = (n ? sum[c] : 0) + src[c];
+                    if (avg && n == 0) {
+                        for (int c = 0; c < C; c++) sum[c] = src[c];
+                    } else if (avg) {
+                        for (int c = 0; c < C; c++) sum[c] += src[c];
+                    } else if (n == 0) {
+                        memcpy(vals, src, (size_t)C);
                     } else {
-                        for (int c = 0; c < C; c++)
-                            vals[c] = n && vals[c] > src[c] ? vals[c] : src[c];
+                        for (int c = 0; c < C; c++) vals[c] = vals[c] > src[c] ? vals[c] : src[c];
                     }
                     n++;
                 }
@@ -658,16 +670,17 @@ static void pool_rows(const struct row_job *j)
                         pow2 ? num >> sh : (num >= 0 ? num / den : -((-num + den - 1) / den));
                     vals[c] = (int8_t)dd_isa_clamp(v, in->clamp_min, in->clamp_max);
                 }
-            } else {
+            } else { /* the clamp is validated to lie in the int8 range */
+                int8_t lo = (int8_t)in->clamp_min, hi = (int8_t)in->clamp_max;
                 for (int c = 0; c < C; c++)
-                    vals[c] = (int8_t)dd_isa_clamp(vals[c], in->clamp_min, in->clamp_max);
+                    vals[c] = vals[c] < lo ? lo : (vals[c] > hi ? hi : vals[c]);
             }
             memcpy(arena + dd_isa_offset(y, oy, ox), vals, (size_t)C);
         }
 }
 
 /* ADD with channel-contiguous loops; same int64 arithmetic as the golden model. */
-static void add_rows(const struct row_job *j)
+VECTOR_CLONES static void add_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -690,7 +703,7 @@ static void add_rows(const struct row_job *j)
 }
 
 /* UPSAMPLE 2x, channel-contiguous; the golden model's taps and rounding. */
-static void upsample_rows(const struct row_job *j)
+VECTOR_CLONES static void upsample_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
