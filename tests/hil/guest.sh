@@ -16,12 +16,11 @@ stat() { # stat PYTHON-EXPRESSION-ON-s (the /api/stats JSON)
     curl -sf --max-time 5 http://127.0.0.1:8080/api/stats |
         python3 -c "import json,sys; s=json.load(sys.stdin); p=s['pipeline']; print($1)" 2>/dev/null
 }
-wait_for() { # wait_for SECONDS PYTHON-CONDITION
-    i=0
-    while [ "$i" -lt "$1" ]; do
+wait_for() { # wait_for SECONDS PYTHON-CONDITION (wall time: one stat costs seconds under TCG)
+    end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt "$end" ]; do
         [ "$(stat "$2")" = True ] && return 0
         sleep 1
-        i=$((i + 1))
     done
     return 1
 }
@@ -84,7 +83,19 @@ if echo "$dev" >/sys/bus/platform/drivers/vivid/unbind 2>/dev/null; then
     [ "$(stat "'source' in p['last_error']")" = True ] && ok "camera loss reported: $(stat "p['last_error']")" ||
         bad "camera loss not reported"
     kill -0 "$pid" 2>/dev/null && ok "detectd survives the unplug" || bad "detectd died on the unplug"
+    # the lost camera's buffers come back from the pipeline's threads, then its handle is closed
+    # (until then the returning device would get other node numbers)
+    held=1
+    end=$(($(date +%s) + 120))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        held=$(for f in /proc/"$pid"/fd/*; do readlink "$f"; done 2>/dev/null | grep -c '^/dev/video' || true)
+        [ "$held" = 0 ] && break
+        sleep 1
+    done
+    [ "$held" = 0 ] && ok "detectd released the lost camera (no open handle)" ||
+        bad "detectd still holds $held handles of the lost camera"
     echo "$dev" >/sys/bus/platform/drivers/vivid/bind
+    echo "HIL camera back: $(vivid_node "Video Capture")"
     if wait_for 120 "p['source_reopens'] >= 1 and p['frames_output'] > $before + 5"; then
         ok "recovered after the camera returned ($(stat "p['source_reopens']") reopen)"
     else
@@ -117,7 +128,7 @@ else
         v4l2-ctl -d "$cam" -c loop_video=1 >/dev/null || bad "real footage: vivid loop setup failed"
     v4l2-ctl -d "$out" --stream-out-mmap=4 --stream-from="$footage" --stream-loop >/dev/null 2>&1 &
     feeder=$!
-    sed -e 's/^output = .*/output = null/' $W/detectd.conf >$W/footage.conf
+    sed -e 's/^output = .*/output = null/' -e "s|^uri = .*|uri = $cam|" $W/detectd.conf >$W/footage.conf
     "$build/bin/detectd" --config $W/footage.conf 2>$W/footage.log &
     pid=$!
     if wait_for 300 "p['detections_per_class'].get('person', 0) >= 3"; then
