@@ -1,6 +1,10 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#endif
 #include "accel/cpu/cpu_backend.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -550,6 +554,10 @@ static void stop_workers(struct workers *w)
 static void start_workers(struct dd_cpu_prog *cp)
 {
     struct workers *w = &cp->w;
+    cpu_set_t cpus;
+    /* one CPU for this process (taskset, cgroup): a worker could only take turns with the
+     * caller, and spinning would stall both; everything runs on the caller */
+    if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2) return;
     if (pthread_mutex_init(&w->mu, NULL) != 0) return;
     if (pthread_cond_init(&w->work, NULL) != 0) {
         pthread_mutex_destroy(&w->mu);
