@@ -26,16 +26,13 @@ struct cpu_conv {
         *bias;   /* dense: per output channel (padded to 32), bias - 128 * sum of weights (owned) */
     int32_t *rq; /* m[c], m_neg[c], s[c] deinterleaved, 3 * channels (owned) */
     struct dd_qs8_requant_params params;
-    size_t k, k4; /* dense: kh * kw * ic, and in groups of 4 */
-    /* dense with kh <= KH_MAX: the kernel reads a biased, zero-point-padded
-     * copy of the input (hp x wp pixels of icp bytes: ic, or ic rounded up to 4
-     * when kw * ic is not a multiple of 4, with zero weights for the extra
-     * channels), one segment of kw * icp bytes per kernel row; else im2col rows. */
-    bool indirect;
+    size_t k4; /* dense: kh * kw * icp in groups of 4 */
+    /* dense: the kernel reads a biased, zero-point-padded copy of the input
+     * (hp x wp pixels of icp bytes: ic, or ic rounded up to 4 when kw * ic is
+     * not a multiple of 4, with zero weights for the extra channels), one
+     * segment of kw * icp bytes per kernel row */
     size_t hp, wp, icp;
 };
-
-#define KH_MAX 16
 
 /* The element-wise loops (POOL, ADD, UPSAMPLE) are plain C that the compiler
  * vectorizes; on x86-64 each is also compiled for AVX2 and AVX-512 and the
@@ -47,9 +44,9 @@ struct cpu_conv {
 #endif
 
 struct scratch {
-    uint8_t *rows[DD_QS8_GEMM_MR_MAX]; /* im2col rows, biased by +128 */
-    int32_t *acc;                      /* [MR][max channels] */
-    int8_t *vals;                      /* max channels */
+    const uint8_t **segs; /* the GEMM's row segments: MR x the largest kh */
+    int32_t *acc;         /* [MR][max channels] */
+    int8_t *vals;         /* max channels */
 };
 
 struct dd_cpu_prog;
@@ -81,7 +78,7 @@ struct dd_cpu_prog {
     const struct dd_pkg *pkg;
     struct cpu_conv *conv; /* per instruction (CONV only) */
     struct scratch scratch[THREADS];
-    uint8_t *biased; /* the indirect convolutions' padded, biased input (shared) */
+    uint8_t *biased; /* the dense convolutions' padded, biased input (shared) */
     struct workers w;
     struct dd_qs8_gemm_kernel gemm;
     dd_qs8_requant_fn requant;
@@ -136,7 +133,6 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
     size_t row_bytes = in->wbits == 4 ? (per + 1) / 2 : per;
     const uint8_t *src = p->blob + in->weights;
     const int32_t *q = (const int32_t *)(p->blob + in->quant);
-    cv->k = per;
     if (!(cv->rq = malloc(3 * (size_t)y->c * sizeof(int32_t)))) return -1;
     for (size_t c = 0; c < y->c; c++)
         cv->rq[c] = q[3 * c], cv->rq[y->c + c] = q[3 * c + 1], cv->rq[2 * y->c + c] = q[3 * c + 2];
@@ -155,18 +151,13 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
         return 0;
     }
     size_t ocb = ((size_t)y->c + DD_QS8_GEMM_NR - 1) / DD_QS8_GEMM_NR;
-    size_t ic = x->c, icp = ic; /* packed k index: tap * icp + channel */
-    cv->k4 = (per + 3) / 4;
-    if (in->kh <= KH_MAX) {
-        size_t ch = y->h, cw = y->w; /* conv positions (before the fused pool) */
-        if (in->flags & DD_ISA_F_POOL2X2) ch *= 2, cw *= 2;
-        if (in->kw * ic % 4 != 0) icp = (ic + 3) / 4 * 4;
-        cv->indirect = true;
-        cv->icp = icp;
-        cv->hp = (ch - 1) * in->stride_h + in->kh;
-        cv->wp = (cw - 1) * in->stride_w + in->kw;
-        cv->k4 = taps * icp / 4;
-    }
+    size_t ic = x->c, icp = in->kw * ic % 4 ? (ic + 3) / 4 * 4 : ic; /* packed k: tap * icp + c */
+    size_t ch = y->h, cw = y->w; /* conv positions (before the fused pool) */
+    if (in->flags & DD_ISA_F_POOL2X2) ch *= 2, cw *= 2;
+    cv->icp = icp;
+    cv->hp = (ch - 1) * in->stride_h + in->kh;
+    cv->wp = (cw - 1) * in->stride_w + in->kw;
+    cv->k4 = taps * icp / 4;
     cv->w = calloc(ocb * cv->k4 * 4 * DD_QS8_GEMM_NR, 1);
     cv->bias = calloc(ocb * DD_QS8_GEMM_NR, sizeof(int32_t));
     if (!cv->w || !cv->bias) return -1;
@@ -196,7 +187,7 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
     cp->requant_tile = dd_qs8_requant_tile_best();
     cp->input_nv12 = dd_u8_input_nv12_best();
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
-    size_t max_k4 = 1, max_c = 1, max_biased = 0;
+    size_t max_kh = 1, max_c = 1, max_biased = 0;
     for (uint32_t t = 0; t < p->n_tensors; t++)
         max_c = p->tensors[t].c > max_c ? p->tensors[t].c : max_c;
     if (!cp->conv) goto oom;
@@ -204,18 +195,17 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
         if (p->insns[i].opcode != DD_ISA_CONV) continue;
         if (prepare_conv(p, &p->insns[i], &cp->conv[i]) != 0) goto oom;
         const struct cpu_conv *cv = &cp->conv[i];
-        max_k4 = cv->k4 > max_k4 ? cv->k4 : max_k4;
+        max_kh = p->insns[i].kh > max_kh ? p->insns[i].kh : max_kh;
         size_t bytes = cv->hp * cv->wp * cv->icp;
         max_biased = bytes > max_biased ? bytes : max_biased;
     }
     if (max_biased && !(cp->biased = malloc(max_biased))) goto oom;
     for (int t = 0; t < THREADS; t++) {
         struct scratch *s = &cp->scratch[t];
-        for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++)
-            if (!(s->rows[r] = malloc(max_k4 * 4))) goto oom;
+        s->segs = malloc(DD_QS8_GEMM_MR_MAX * max_kh * sizeof(*s->segs));
         s->acc = malloc(max_c * sizeof(int32_t));
         s->vals = malloc(max_c);
-        if (!s->acc || !s->vals) goto oom;
+        if (!s->segs || !s->acc || !s->vals) goto oom;
     }
     start_workers(cp);
     *out = cp;
@@ -237,7 +227,7 @@ void dd_cpu_free(struct dd_cpu_prog *cp)
     free(cp->conv);
     free(cp->biased);
     for (int t = 0; t < THREADS; t++) {
-        for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++) free(cp->scratch[t].rows[r]);
+        free(cp->scratch[t].segs);
         free(cp->scratch[t].acc);
         free(cp->scratch[t].vals);
     }
@@ -267,60 +257,21 @@ static inline void copy_biased(uint8_t *dst, const int8_t *src, size_t n)
     for (; i < n; i++) dst[i] = (uint8_t)(src[i] ^ 0x80);
 }
 
-/* One biased im2col row for conv position (cy, cx): padding reads the zero point.
- * A kernel row that lies inside the input and is contiguous (pitch == channels)
- * is one copy. */
-static void im2col(const struct dd_isa_insn *in, const struct dd_isa_tensor *x, const int8_t *arena,
-                   int cy, int cx, size_t k4, uint8_t *row)
-{
-    size_t ic = x->c, span = (size_t)in->kw * ic;
-    uint8_t zp = (uint8_t)(x->zero_point ^ 0x80);
-    uint8_t *dst = row;
-    int ix0 = cx * in->stride_w - in->pad_left;
-    bool inside_x = ix0 >= 0 && ix0 + in->kw <= x->w;
-    for (int ky = 0; ky < in->kh; ky++, dst += span) {
-        int iy = cy * in->stride_h - in->pad_top + ky;
-        if (iy < 0 || iy >= x->h) {
-            memset(dst, zp, span);
-        } else if (inside_x && x->pitch == ic) {
-            copy_biased(dst, pixel(arena, x, iy, ix0), span);
-        } else {
-            for (int kx = 0; kx < in->kw; kx++) {
-                int ix = ix0 + kx;
-                if (ix < 0 || ix >= x->w)
-                    memset(dst + kx * ic, zp, ic);
-                else
-                    copy_biased(dst + kx * ic, pixel(arena, x, iy, ix), ic);
-            }
-        }
-    }
-    memset(dst, 0x80, k4 * 4 - (size_t)(dst - row)); /* tail: weights there are zero */
-}
-
 /* Up to MR conv positions through the GEMM kernel, requantized straight into
  * their output pixels (combine: max with what is there, the fused 2x2 pool). */
 static void dense_block(const struct dd_cpu_prog *cp, struct scratch *s,
-                        const struct dd_isa_insn *in, const struct cpu_conv *cv,
-                        const int8_t *arena, const int *cy, const int *cx, int8_t *const *dst,
-                        const int *combine, int n)
+                        const struct dd_isa_insn *in, const struct cpu_conv *cv, const int *cy,
+                        const int *cx, int8_t *const *dst, const int *combine, int n)
 {
-    const struct dd_pkg *p = cp->pkg;
-    const struct dd_isa_tensor *x = &p->tensors[in->in0], *y = &p->tensors[in->out];
-    const uint8_t *rows[DD_QS8_GEMM_MR_MAX * KH_MAX];
-    int mr = cp->gemm.mr;
-    size_t ks = cv->indirect ? in->kh : 1, seg4 = cv->indirect ? cv->k4 / ks : cv->k4;
-    for (int r = 0; r < mr; r++) {
+    const struct dd_isa_tensor *y = &cp->pkg->tensors[in->out];
+    const uint8_t **rows = s->segs;
+    size_t ks = in->kh, seg4 = cv->k4 / ks, ic = cv->icp;
+    for (int r = 0; r < cp->gemm.mr; r++) { /* rows past n repeat the last position */
         int q = r < n ? r : n - 1;
-        if (cv->indirect) {
-            size_t ic = cv->icp;
-            const uint8_t *base =
-                cp->biased +
-                ((size_t)cy[q] * in->stride_h * cv->wp + (size_t)cx[q] * in->stride_w) * ic;
-            for (size_t ky = 0; ky < ks; ky++) rows[r * ks + ky] = base + ky * cv->wp * ic;
-        } else {
-            if (r < n) im2col(in, x, arena, cy[r], cx[r], cv->k4, s->rows[r]);
-            rows[r] = s->rows[q];
-        }
+        const uint8_t *base =
+            cp->biased +
+            ((size_t)cy[q] * in->stride_h * cv->wp + (size_t)cx[q] * in->stride_w) * ic;
+        for (size_t ky = 0; ky < ks; ky++) rows[r * ks + ky] = base + ky * cv->wp * ic;
     }
     int32_t out[DD_QS8_GEMM_MR_MAX][DD_QS8_GEMM_NR];
     for (int oc = 0; oc < y->c; oc += DD_QS8_GEMM_NR) {
@@ -332,7 +283,7 @@ static void dense_block(const struct dd_cpu_prog *cp, struct scratch *s,
     }
 }
 
-/* The biased, padded copy of an indirect convolution's input, a band of its rows. */
+/* The biased, padded copy of a dense convolution's input, a band of its rows. */
 static void prebias_rows(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
@@ -414,7 +365,7 @@ static void conv_dense_rows(const struct row_job *j)
                 if (++ox == y->w) ox = 0, oy++;
             }
         }
-        dense_block(j->cp, j->s, in, cv, j->arena, cy, cx, dst, combine, n);
+        dense_block(j->cp, j->s, in, cv, cy, cx, dst, combine, n);
     }
 }
 
@@ -840,8 +791,7 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
             run_rows(cp, i, arena, f, NULL, conv_dw_rows);
             break;
         }
-        if (cp->conv[i].indirect)
-            run_rows_n(cp, i, arena, f, NULL, (int)cp->conv[i].hp, prebias_rows);
+        run_rows_n(cp, i, arena, f, NULL, (int)cp->conv[i].hp, prebias_rows);
         run_rows(cp, i, arena, f, NULL, conv_dense_rows);
         break;
     case DD_ISA_POOL:
