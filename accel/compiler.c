@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "accel/lower.h"
-#include "pipeline/preprocess.h"
+#include "detectors/preprocess.h"
 
 /* ---- calibration statistics --------------------------------------------- */
 
@@ -156,7 +156,7 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
         }
         used++;
     }
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     free(scratch);
     if (rc < 0) return dd_err_prefix(err, "calibration");
     if (used == 0) return dd_err_set(err, "calibration: no frames");
@@ -518,9 +518,8 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
     }
     if ((frames = calibrate(det, lg, calib, o, st, err)) < 0) goto done;
     bool logit_output[DD_MAX_NODE_OUTPUTS * 4] = {0};
-    if (det->family.family == DD_FAMILY_BLAZEFACE) /* its score outputs are logits */
-        for (int l = 0; l < det->family.n_levels; l++)
-            logit_output[det->family.levels[l].out_score] = true;
+    for (int k = 0; k < det->graph->n_outputs && k < DD_MAX_NODE_OUTPUTS * 4; k++)
+        logit_output[k] = dd_family_output_is_logits(&det->family, k);
     choose_quant(lg, st, o->estimator, logit_output);
 
     /* tensors: roots get arena space, slices live inside their root */
@@ -586,10 +585,10 @@ done:
     for (int i = 0; st && i < lg->n_t; i++) free(st[i].ch_sum);
     free(st);
     free(b.d);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
     if (rc == 0 && lg_out)
         *lg_out = lg;
     else
-        dd_lower_free(lg);
+        dd_lower_destroy(lg);
     return rc;
 }

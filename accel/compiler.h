@@ -18,7 +18,7 @@
 
 #include "accel/package.h"
 #include "detectors/detector.h"
-#include "pipeline/media_input.h"
+#include "media/media_input.h"
 
 enum dd_estimator {
     DD_ESTIMATOR_MINMAX,
@@ -50,7 +50,7 @@ int dd_compile(struct dd_detector *det, struct dd_media_input *calib,
 struct lg_graph;
 /* The same, also returning the lowered graph: package tensor i is lowered
  * tensor i, whose float twin and layout lg->t[i].ir / .view give (for
- * per-layer comparisons). Free with dd_lower_free(). */
+ * per-layer comparisons). Free with dd_lower_destroy(). */
 int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
                       const struct dd_compile_opts *opts, struct dd_pkg **out,
                       struct lg_graph **lg_out, struct dd_err *err);

@@ -1,6 +1,6 @@
 #include "accel/golden.h"
 
-#include "accel/isa_input.h"
+#include "isa/isa_input.h"
 #include "postproc/letterbox.h"
 
 #include <stdbool.h>
@@ -206,10 +206,10 @@ static void input(const struct dd_pkg *p, const struct dd_isa_insn *in, int8_t *
                 dd_isa_src_taps(x - bx, f->width, bw, &x0, &x1, &fx);
                 dd_isa_src_taps(y - by, f->height, bh, &y0, &y1, &fy);
                 uint8_t p00[3], p01[3], p10[3], p11[3];
-                dd_isa_frame_rgb(f, x0, y0, p00);
-                dd_isa_frame_rgb(f, x1, y0, p01);
-                dd_isa_frame_rgb(f, x0, y1, p10);
-                dd_isa_frame_rgb(f, x1, y1, p11);
+                dd_isa_frame_pixel_rgb(f, x0, y0, p00);
+                dd_isa_frame_pixel_rgb(f, x1, y0, p01);
+                dd_isa_frame_pixel_rgb(f, x0, y1, p10);
+                dd_isa_frame_pixel_rgb(f, x1, y1, p11);
                 for (int c = 0; c < 3; c++)
                     v[c] = dd_isa_bilerp(p00[c], p01[c], p10[c], p11[c], fx, fy);
             }
@@ -274,3 +274,35 @@ int dd_golden_run(const struct dd_pkg *p, int8_t *arena, const struct dd_isa_fra
     for (uint32_t i = 0; i < p->n_insns; i++) dd_golden_insn(p, i, arena, frame);
     return 0;
 }
+
+/* ---- the backend plug-in: the state is the package ---- */
+
+static int golden_open(const struct dd_pkg *pkg, const struct dd_backend_opts *opts, void **state,
+                       struct dd_err *err)
+{
+    (void)opts;
+    (void)err;
+    *state = (void *)pkg;
+    return 0;
+}
+
+static int golden_run(void *state, int8_t *arena, const struct dd_backend_frame *in, uint32_t first,
+                      uint32_t count, struct dd_err *err)
+{
+    const struct dd_pkg *p = state;
+    if (dd_isa_check_range(p, first, count, in->frame, NULL, err) != 0) return -1;
+    for (uint32_t i = first; i < first + count; i++) dd_golden_insn(p, i, arena, in->frame);
+    return 0;
+}
+
+static void golden_close(void *state)
+{
+    (void)state;
+}
+
+const struct dd_backend_ops dd_backend_golden = {
+    "golden",     "the scalar golden model: the instruction set's specification, slow",
+    golden_open,  NULL,
+    golden_run,   NULL,
+    golden_close,
+};

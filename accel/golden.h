@@ -4,6 +4,7 @@
 #ifndef DD_ACCEL_GOLDEN_H
 #define DD_ACCEL_GOLDEN_H
 
+#include "accel/backend.h"
 #include "accel/package.h"
 
 /* Checks that a frame can feed an INPUT instruction. */
@@ -24,5 +25,8 @@ void dd_golden_insn(const struct dd_pkg *p, uint32_t i, int8_t *arena,
  * NULL or invalid. */
 int dd_golden_run(const struct dd_pkg *p, int8_t *arena, const struct dd_isa_frame *frame,
                   struct dd_err *err);
+
+/* The backend plug-in "golden". */
+extern const struct dd_backend_ops dd_backend_golden;
 
 #endif

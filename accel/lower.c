@@ -33,7 +33,7 @@ static int fail(struct lower *L, const char *fmt, const char *detail)
                       L->nd ? dd_op_name(L->nd->op) : "?", fmt, detail ? detail : "");
 }
 
-void dd_lower_free(struct lg_graph *lg)
+void dd_lower_destroy(struct lg_graph *lg)
 {
     if (!lg) return;
     for (int i = 0; i < lg->n_op; i++) free(lg->op[i].bias);
@@ -655,6 +655,6 @@ done:
     if (rc == 0)
         *out = L.lg;
     else
-        dd_lower_free(L.lg);
+        dd_lower_destroy(L.lg);
     return rc;
 }

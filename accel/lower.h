@@ -70,7 +70,7 @@ struct lg_graph {
 };
 
 int dd_lower(const struct dd_graph *ir, struct lg_graph **out, struct dd_err *err);
-void dd_lower_free(struct lg_graph *lg);
+void dd_lower_destroy(struct lg_graph *lg);
 
 /* Root tensor of t (following channel-slice parents) and its channel offset in it. */
 int lg_root(const struct lg_graph *lg, int t, int *ch_off);

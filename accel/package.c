@@ -255,7 +255,7 @@ out:
 
 /* ---- parse / serialise ---------------------------------------------------- */
 
-void dd_pkg_free(struct dd_pkg *p)
+void dd_pkg_destroy(struct dd_pkg *p)
 {
     if (!p) return;
     free(p->tensors);
@@ -323,7 +323,7 @@ int dd_pkg_parse(const uint8_t *data, size_t len, struct dd_pkg **out, struct dd
     p->blob = malloc(h.blob_size + 8);
     p->meta_json = malloc(h.meta_size + 1);
     if (!p->tensors || !p->insns || !p->blob || !p->meta_json) {
-        dd_pkg_free(p);
+        dd_pkg_destroy(p);
         return dd_err_set(err, "out of memory");
     }
     memcpy(p->tensors, data + h.tensors_off, h.n_tensors * sizeof(*p->tensors));
@@ -332,7 +332,7 @@ int dd_pkg_parse(const uint8_t *data, size_t len, struct dd_pkg **out, struct dd
     memcpy(p->meta_json, data + h.meta_off, h.meta_size);
     p->meta_json[h.meta_size] = '\0';
     if (validate(p, err) != 0) {
-        dd_pkg_free(p);
+        dd_pkg_destroy(p);
         return -1;
     }
     *out = p;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accel/isa.h"
+#include "isa/isa.h"
 #include "common/error.h"
 #include "detectors/graph.h"
 
@@ -68,7 +68,7 @@ struct dd_pkg {
 /* Parses and validates a package held in memory. */
 int dd_pkg_parse(const uint8_t *data, size_t len, struct dd_pkg **out, struct dd_err *err);
 int dd_pkg_load(const char *path, struct dd_pkg **out, struct dd_err *err);
-void dd_pkg_free(struct dd_pkg *p);
+void dd_pkg_destroy(struct dd_pkg *p);
 
 /* Validates p (also used on a package being built) and serialises it; the
  * metadata JSON is p->meta_json. */

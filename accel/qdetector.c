@@ -4,12 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
-#include "accel/hls/hlssim.h"
-#include "accel/xrt/xrt_backend.h"
 
-struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img)
+struct dd_isa_frame dd_isa_frame_from_image(const struct dd_image *img)
 {
     return (struct dd_isa_frame){DD_FRAME_RGB24,
                                  (uint32_t)img->width,
@@ -34,27 +31,22 @@ void dd_qdetector_close(struct dd_qdetector *q)
 {
     if (!q) return;
     for (int k = 0; k < DD_PKG_MAX_OUTPUTS; k++) free(q->outputs[k]);
-    if (!q->xrt) free(q->arena);
-    dd_xrt_close(q->xrt);
-    dd_cpu_free(q->cpu);
-    dd_hlssim_free(q->hls);
-    dd_pkg_free(q->pkg);
+    if (q->own_arena) free(q->arena);
+    dd_backend_close(&q->backend);
+    dd_pkg_destroy(q->pkg);
     free(q);
 }
 
-int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
-                      struct dd_err *err)
+const char *dd_qdetector_backend_name(const struct dd_qdetector *q)
 {
-    return dd_qdetector_open_opts(path, backend, NULL, out, err);
+    return q->backend.ops ? q->backend.ops->name : "?";
 }
 
-const char *dd_backend_name(enum dd_backend b)
+void dd_qdetector_get_backend_stats(const struct dd_qdetector *q, struct dd_backend_stats *out)
 {
-    return b == DD_BACKEND_CPU      ? "cpu"
-           : b == DD_BACKEND_GOLDEN ? "golden"
-           : b == DD_BACKEND_HLSSIM ? "hlssim"
-           : b == DD_BACKEND_XRT    ? "xrt"
-                                    : "?";
+    memset(out, 0, sizeof(*out));
+    if (q->backend.ops && q->backend.ops->get_stats)
+        q->backend.ops->get_stats(q->backend.state, out);
 }
 
 void dd_qdetector_set_frame_buffer(struct dd_qdetector *q, int fd, uint64_t offset)
@@ -63,14 +55,12 @@ void dd_qdetector_set_frame_buffer(struct dd_qdetector *q, int fd, uint64_t offs
     q->frame_fd_offset = offset;
 }
 
-int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
-                           const struct dd_backend_opts *opts, struct dd_qdetector **out,
-                           struct dd_err *err)
+int dd_qdetector_open(const char *path, const struct dd_backend_choice *choice,
+                      struct dd_qdetector **out, struct dd_err *err)
 {
     *out = NULL;
     struct dd_qdetector *q = calloc(1, sizeof(*q));
     if (!q) return dd_err_set(err, "out of memory");
-    q->backend = backend;
     q->frame_fd = -1;
     if (dd_pkg_load(path, &q->pkg, err) != 0) {
         dd_qdetector_close(q);
@@ -89,20 +79,18 @@ int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
     q->family.input.bgr = m->input_bgr; /* the package's word on normalisation */
     memcpy(q->family.input.mean, m->mean, sizeof(m->mean));
     memcpy(q->family.input.std, m->std, sizeof(m->std));
-    if ((backend == DD_BACKEND_CPU && dd_cpu_prepare(q->pkg, &q->cpu, err) != 0) ||
-        (backend == DD_BACKEND_HLSSIM && dd_hlssim_prepare(q->pkg, &q->hls, err) != 0)) {
+    static const struct dd_backend_choice cpu = {"cpu", {NULL, NULL, 0}, NULL};
+    if (dd_backend_open(q->pkg, choice ? choice : &cpu, &q->backend, q->backend_fallback,
+                        sizeof(q->backend_fallback), err) != 0) {
         dd_qdetector_close(q);
         return -1;
     }
-    if (backend == DD_BACKEND_XRT) {
-        struct dd_xrt_config xc = {opts ? opts->xrt_device : NULL, opts ? opts->xclbin : NULL,
-                                   opts ? opts->timeout_ms : 0};
-        if (dd_xrt_open(q->pkg, &xc, &q->xrt, err) != 0) {
-            dd_qdetector_close(q);
-            return -1;
-        }
+    const struct dd_backend_ops *ops = q->backend.ops;
+    q->arena = ops->device_arena ? ops->device_arena(q->backend.state) : NULL;
+    if (!q->arena) {
+        q->arena = calloc(1, q->pkg->arena_size);
+        q->own_arena = 1;
     }
-    q->arena = q->xrt ? dd_xrt_arena(q->xrt) : calloc(1, q->pkg->arena_size);
     for (int k = 0; k < m->n_outputs && q->arena; k++) {
         const struct dd_isa_tensor *t = &q->pkg->tensors[m->outputs[k].tensor];
         if (!(q->outputs[k] = malloc((size_t)t->h * t->w * t->c * sizeof(float)))) break;
@@ -136,21 +124,9 @@ static uint32_t input_prefix(const struct dd_pkg *p)
 static int run_range(struct dd_qdetector *q, const struct dd_isa_frame *frame, uint32_t first,
                      uint32_t end, struct dd_err *err)
 {
-    const struct dd_pkg *p = q->pkg;
-    if (q->hls)
-        return end > first ? dd_hlssim_run(q->hls, q->arena, frame, first, end - first, err) : 0;
-    if (q->xrt)
-        return end > first ? dd_xrt_run(q->xrt, frame, q->frame_fd, q->frame_fd_offset, first,
-                                        end - first, err)
-                           : 0;
-    if (dd_isa_check_range(p, first, end - first, frame, NULL, err) != 0) return -1;
-    for (uint32_t i = first; i < end; i++) {
-        if (q->cpu)
-            dd_cpu_insn(q->cpu, i, q->arena, frame);
-        else
-            dd_golden_insn(p, i, q->arena, frame);
-    }
-    return 0;
+    if (end <= first) return 0;
+    struct dd_backend_frame in = {frame, q->frame_fd, q->frame_fd_offset};
+    return q->backend.ops->run(q->backend.state, q->arena, &in, first, end - first, err);
 }
 
 int dd_qdetector_preprocess(struct dd_qdetector *q, const struct dd_isa_frame *frame,
@@ -181,7 +157,9 @@ int dd_qdetector_postprocess(struct dd_qdetector *q, uint32_t frame_w, uint32_t 
 
 int64_t dd_qdetector_helper_cpu_ns(const struct dd_qdetector *q)
 {
-    return q->cpu ? dd_cpu_helper_cpu_ns(q->cpu) : 0;
+    struct dd_backend_stats st;
+    dd_qdetector_get_backend_stats(q, &st);
+    return st.helper_cpu_ns;
 }
 
 int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame, struct dd_err *err)

@@ -4,57 +4,40 @@
 #ifndef DD_ACCEL_QDETECTOR_H
 #define DD_ACCEL_QDETECTOR_H
 
+#include "accel/backend.h"
 #include "accel/package.h"
-#include "detectors/detector.h"
-
-enum dd_backend {
-    DD_BACKEND_GOLDEN = 1, /* the scalar golden model */
-    DD_BACKEND_CPU,        /* the optimized CPU backend, bit-exact with the golden model */
-    DD_BACKEND_HLSSIM,     /* the C simulation of the FPGA kernel (accel/hls/) */
-    DD_BACKEND_XRT,        /* the FPGA kernel through XRT (accel/xrt/) */
-};
-
-/* Backend options (XRT: the device and the xclbin). */
-struct dd_backend_opts {
-    const char *xrt_device; /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
-    const char *xclbin;
-    unsigned timeout_ms; /* one kernel call (0: 2000) */
-};
-
-struct dd_cpu_prog;
-struct dd_hlssim;
-struct dd_xrt;
+#include "media/image.h"
+#include "postproc/family.h"
+#include "postproc/postprocess.h"
 
 struct dd_qdetector {
     struct dd_pkg *pkg;
     struct dd_family_info family;
-    enum dd_backend backend;
-    struct dd_cpu_prog *cpu; /* DD_BACKEND_CPU */
-    struct dd_hlssim *hls;   /* DD_BACKEND_HLSSIM */
-    struct dd_xrt *xrt;      /* DD_BACKEND_XRT (then arena is the device arena's host view) */
-    int frame_fd;            /* DMA-BUF of the next frame (-1: none), for zero-copy input */
+    struct dd_backend backend;
+    char backend_fallback[DD_ERR_MSG_MAX]; /* why the chosen backend is not running ("": it is) */
+    int frame_fd;                          /* DMA-BUF of the next frame (-1: none) */
     uint64_t frame_fd_offset;
-    int8_t *arena;
+    int8_t *arena; /* the backend's device arena (host view) or our own */
+    int own_arena;
     float *outputs[DD_PKG_MAX_OUTPUTS]; /* dequantized, in the source model's order */
 };
 
 /* The INPUT frame describing a packed RGB image (borrows its pixels). */
-struct dd_isa_frame dd_isa_frame_rgb(const struct dd_image *img);
+struct dd_isa_frame dd_isa_frame_from_image(const struct dd_image *img);
 
 /* True when the file at path starts with the package magic. */
 int dd_qdetector_is_package(const char *path);
 
-int dd_qdetector_open(const char *path, enum dd_backend backend, struct dd_qdetector **out,
-                      struct dd_err *err);
+/* Loads the package at path and opens the chosen backend for it (NULL: cpu,
+ * no fallback); a fallback that ran instead says why in q->backend_fallback. */
+int dd_qdetector_open(const char *path, const struct dd_backend_choice *choice,
+                      struct dd_qdetector **out, struct dd_err *err);
 void dd_qdetector_close(struct dd_qdetector *q);
-/* The same with backend options (NULL: defaults). */
-int dd_qdetector_open_opts(const char *path, enum dd_backend backend,
-                           const struct dd_backend_opts *opts, struct dd_qdetector **out,
-                           struct dd_err *err);
+const char *dd_qdetector_backend_name(const struct dd_qdetector *q);
+void dd_qdetector_get_backend_stats(const struct dd_qdetector *q, struct dd_backend_stats *out);
 /* The buffer behind the next frame's pixels: its DMA-BUF fd and where the
  * frame's data starts in it (backends that can read it in place use it). */
 void dd_qdetector_set_frame_buffer(struct dd_qdetector *q, int fd, uint64_t offset);
-const char *dd_backend_name(enum dd_backend b);
 
 /* Runs the program on a frame; outputs are then in q->outputs. */
 int dd_qdetector_infer(struct dd_qdetector *q, const struct dd_isa_frame *frame,

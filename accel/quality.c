@@ -5,7 +5,7 @@
 
 #include "accel/golden.h"
 #include "accel/qdetector.h"
-#include "pipeline/preprocess.h"
+#include "detectors/preprocess.h"
 
 double dd_cosine(const float *a, const float *b, size_t n)
 {
@@ -43,7 +43,7 @@ int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const 
         return -1;
     int8_t *arena = calloc(1, pkg->arena_size);
     if (!arena) return dd_err_set(err, "out of memory");
-    struct dd_isa_frame f = dd_isa_frame_rgb(img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(img);
     if (dd_golden_run(pkg, arena, &f, err) != 0) {
         free(arena);
         return -1;

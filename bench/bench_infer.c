@@ -13,17 +13,13 @@
 #include "accel/cpu/cpu_backend.h"
 #include "accel/cpu/qs8_gemm.h"
 #include "accel/golden.h"
+#include "accel/cpu/cpu_kernels.h"
 #include "accel/qdetector.h"
+#include "detectors/detector.h"
+#include "common/clock.h"
 #include "common/file.h"
-#include "pipeline/media_input.h"
-#include "pipeline/preprocess.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "media/media_input.h"
+#include "detectors/preprocess.h"
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -40,7 +36,9 @@ static double median(double *v, int n)
 /* The kernel's own rate on data hot in L1 (one 64-step block, reused), GMAC/s per thread. */
 static void *kernel_hot_thread(void *arg)
 {
-    struct dd_qs8_gemm_kernel k = dd_qs8_gemm_best();
+    struct dd_cpu_kernels ks;
+    dd_cpu_kernels_resolve(&ks);
+    struct dd_qs8_gemm_kernel k = ks.gemm;
     static _Alignas(64) uint8_t a[DD_QS8_GEMM_MR_MAX][256];
     static _Alignas(64) int8_t w[64 * 4 * DD_QS8_GEMM_NR];
     static const int32_t bias[DD_QS8_GEMM_NR];
@@ -48,9 +46,9 @@ static void *kernel_hot_thread(void *arg)
     for (int r = 0; r < DD_QS8_GEMM_MR_MAX; r++) rows[r] = a[r];
     int32_t out[DD_QS8_GEMM_MR_MAX][DD_QS8_GEMM_NR];
     long iters = 200000;
-    double t0 = now_ms();
+    double t0 = dd_now_ms();
     for (long i = 0; i < iters; i++) k.fn(rows, 1, 64, w, bias, out);
-    double ms = now_ms() - t0;
+    double ms = dd_now_ms() - t0;
     *(double *)arg = (double)iters * k.mr * DD_QS8_GEMM_NR * 256 / ms / 1e6;
     return NULL;
 }
@@ -69,7 +67,7 @@ __attribute__((target("avx512f,avx512vnni"))) static void *vnni_peak_thread(void
             c12 = _mm512_set1_epi32(12), c13 = _mm512_set1_epi32(13), c14 = _mm512_set1_epi32(14),
             c15 = _mm512_set1_epi32(15);
     long iters = 10000000;
-    double t0 = now_ms();
+    double t0 = dd_now_ms();
     for (long i = 0; i < iters; i++) { /* 16 independent chains, all in registers */
         c0 = _mm512_dpbusd_epi32(c0, x, y), c1 = _mm512_dpbusd_epi32(c1, x, y);
         c2 = _mm512_dpbusd_epi32(c2, x, y), c3 = _mm512_dpbusd_epi32(c3, x, y);
@@ -80,7 +78,7 @@ __attribute__((target("avx512f,avx512vnni"))) static void *vnni_peak_thread(void
         c12 = _mm512_dpbusd_epi32(c12, x, y), c13 = _mm512_dpbusd_epi32(c13, x, y);
         c14 = _mm512_dpbusd_epi32(c14, x, y), c15 = _mm512_dpbusd_epi32(c15, x, y);
     }
-    double ms = now_ms() - t0;
+    double ms = dd_now_ms() - t0;
     __m512i s = _mm512_add_epi32(
         _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)),
                          _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7))),
@@ -188,38 +186,38 @@ int main(int argc, char **argv)
     }
     double *t = malloc((size_t)runs * sizeof(double));
     for (int i = 0; i < (cpu_only ? 0 : runs); i++) {
-        double t0 = now_ms();
+        double t0 = dd_now_ms();
         dd_float_exec_run(det->exec, &err);
-        t[i] = now_ms() - t0;
+        t[i] = dd_now_ms() - t0;
     }
     printf("{\"model\":\"%s\",\"macs\":%lld,\"runs\":%d,\"float_ms\":%.2f", det->family.name,
            (long long)dd_graph_macs(det->graph), runs, cpu_only ? 0.0 : median(t, runs));
     if (package) {
         struct dd_qdetector *q;
-        if (dd_qdetector_open(package, DD_BACKEND_GOLDEN, &q, &err)) {
+        if (dd_qdetector_open(package, DD_BACKEND_ONLY("golden"), &q, &err)) {
             fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
             return 1;
         }
-        struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+        struct dd_isa_frame f = dd_isa_frame_from_image(&img);
         int gr = cpu_only ? 0 : runs < 5 ? runs : 5; /* the golden model is slow by design */
         for (int i = 0; i < gr; i++) {
-            double t0 = now_ms();
+            double t0 = dd_now_ms();
             dd_golden_run(q->pkg, q->arena, &f, &err);
-            t[i] = now_ms() - t0;
+            t[i] = dd_now_ms() - t0;
         }
         if (gr) printf(",\"golden_ms\":%.2f,\"golden_runs\":%d", median(t, gr), gr);
         dd_qdetector_close(q);
-        if (dd_qdetector_open(package, DD_BACKEND_CPU, &q, &err)) {
+        if (dd_qdetector_open(package, DD_BACKEND_ONLY("cpu"), &q, &err)) {
             fprintf(stderr, "<3>bench_infer: %s\n", err.msg);
             return 1;
         }
+        struct dd_cpu_prog *cp = q->backend.state; /* the "cpu" backend's state */
         for (int i = 0; i < runs; i++) {
-            double t0 = now_ms();
-            dd_cpu_run(q->cpu, q->arena, &f, &err);
-            t[i] = now_ms() - t0;
+            double t0 = dd_now_ms();
+            dd_cpu_run(cp, q->arena, &f, &err);
+            t[i] = dd_now_ms() - t0;
         }
-        printf(",\"cpu_ms\":%.2f,\"cpu_kernel\":\"%s\"", median(t, runs),
-               dd_cpu_kernel_name(q->cpu));
+        printf(",\"cpu_ms\":%.2f,\"cpu_kernel\":\"%s\"", median(t, runs), dd_cpu_kernel_name(cp));
         /* convolution share: CONV instructions timed alone (median over the runs of their sum),
          * their MACs counted; the VNNI peak measured before, between and after the runs, the
          * highest taken (the machine is shared: a low reading is interference, not the peak) */
@@ -229,9 +227,9 @@ int main(int argc, char **argv)
             if (r == 0 || r == runs / 2) peak = fmax(peak, vnni_peak());
             t[r] = 0;
             for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
-                double t0 = now_ms();
-                dd_cpu_insn(q->cpu, i, q->arena, &f);
-                double dt = now_ms() - t0;
+                double t0 = dd_now_ms();
+                dd_cpu_insn(cp, i, q->arena, &f);
+                double dt = dd_now_ms() - t0;
                 insn_ms[i] += dt;
                 if (q->pkg->insns[i].opcode == DD_ISA_CONV) t[r] += dt;
             }
@@ -240,11 +238,11 @@ int main(int argc, char **argv)
         double conv_ms = median(t, runs);
         if (profile) print_profile(q->pkg, insn_ms, runs);
         if (repeat_insn >= 0 && (uint32_t)repeat_insn < q->pkg->n_insns) { /* for perf record */
-            double t0 = now_ms();
+            double t0 = dd_now_ms();
             for (int r = 0; r < 100 * runs; r++)
-                dd_cpu_insn(q->cpu, (uint32_t)repeat_insn, q->arena, &f);
+                dd_cpu_insn(cp, (uint32_t)repeat_insn, q->arena, &f);
             fprintf(stderr, "instruction %d: %.3f ms\n", repeat_insn,
-                    (now_ms() - t0) / (100 * runs));
+                    (dd_now_ms() - t0) / (100 * runs));
         }
         free(insn_ms);
         for (uint32_t i = 0; i < q->pkg->n_insns; i++) {
@@ -261,13 +259,13 @@ int main(int argc, char **argv)
         double hot = two_threads(kernel_hot_thread);
         printf(",\"kernel_hot_gmacs\":%.1f", hot);
         /* the peak: the highest vpdpbusd rate seen, register-only chains or the VNNI kernel */
-        if (peak > 0 && strstr(dd_cpu_kernel_name(q->cpu), "vnni")) peak = fmax(peak, hot);
+        if (peak > 0 && strstr(dd_cpu_kernel_name(cp), "vnni")) peak = fmax(peak, hot);
         if (peak > 0) printf(",\"vnni_peak_gmacs\":%.1f", peak);
         dd_qdetector_close(q);
     }
     printf("}\n");
     free(t);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_detector_close(det);
     return 0;
 }

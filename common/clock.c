@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <pthread.h>
+
 static int64_t read_ns(clockid_t id)
 {
     struct timespec t;
@@ -18,6 +20,20 @@ int64_t dd_thread_cpu_ns(void)
 int64_t dd_process_cpu_ns(void)
 {
     return read_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+int64_t dd_realtime_ns(void)
+{
+    return read_ns(CLOCK_REALTIME);
+}
+double dd_now_ms(void)
+{
+    return (double)dd_now_ns() / 1e6;
+}
+int64_t dd_pthread_cpu_ns(pthread_t t)
+{
+    clockid_t id;
+    return pthread_getcpuclockid(t, &id) == 0 ? read_ns(id) : 0;
 }
 
 struct timespec dd_deadline_ms(int timeout_ms)

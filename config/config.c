@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/backend.h"
 #include "common/listen_addr.h"
 #include "config/schema.h"
-#include "detectors/labels.h"
+#include "postproc/family.h"
 
 /* ---- values ---- */
 
@@ -28,17 +29,11 @@ static int known_section(const char *section)
     return 0;
 }
 
-static int enum_index(const char *choices, const char *v)
+static const struct dd_cfg_choice *find_choice(const struct dd_cfg_choice *c, const char *v)
 {
-    size_t n = strlen(v);
-    int idx = 0;
-    for (const char *p = choices;; idx++) {
-        const char *bar = strchr(p, '|');
-        size_t len = bar ? (size_t)(bar - p) : strlen(p);
-        if (len == n && strncmp(p, v, n) == 0) return idx;
-        if (!bar) return -1;
-        p = bar + 1;
-    }
+    for (; c->name; c++)
+        if (strcmp(c->name, v) == 0) return c;
+    return NULL;
 }
 
 static int parse_double(const char *v, double *out)
@@ -53,9 +48,7 @@ static int parse_double(const char *v, double *out)
 
 static int known_class(const char *name)
 {
-    for (int c = 0; c < DD_COCO_CLASSES; c++)
-        if (strcmp(dd_coco_labels[c], name) == 0) return 1;
-    return strcmp(dd_face_labels[0], name) == 0;
+    return dd_family_any_has_class(name);
 }
 
 static char *trim(char *s)
@@ -123,15 +116,25 @@ static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t siz
     case DD_CFG_FLOAT:
         snprintf(buf, size, "a number in %g..%g%s", k->min, k->max, aut);
         return buf;
-    case DD_CFG_ENUM:
-        return k->choices;
+    case DD_CFG_ENUM: {
+        size_t len = 0;
+        for (const struct dd_cfg_choice *c = k->choices; c->name && len < size; c++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", c == k->choices ? "" : "|",
+                                    c->name);
+        return buf;
+    }
+    case DD_CFG_BACKEND:
+        dd_backend_names(buf, size, "|");
+        if (k->flags & DD_CFG_NONE) snprintf(buf + strlen(buf), size - strlen(buf), "|none");
+        return buf;
     case DD_CFG_SIZE:
         snprintf(buf, size, "WIDTHxHEIGHT (%g..%g, even) or auto", k->min, k->max);
         return buf;
     case DD_CFG_ROI:
         return "x0,y0,x1,y1 with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, or none";
     case DD_CFG_CLASSES:
-        return "comma-separated class names (COCO names or face)";
+        return "comma-separated class names of the model's family (nanodet: COCO names; blazeface: "
+               "face)";
     case DD_CFG_CLASS_SCORES:
         return "comma-separated CLASS:SCORE pairs, scores in 0..1";
     case DD_CFG_LISTEN:
@@ -202,11 +205,16 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
         *(float *)field = (float)d;
         return 0;
     case DD_CFG_ENUM: {
-        int i = enum_index(k->choices, value);
-        if (i < 0) goto bad;
-        *(int *)field = i;
+        const struct dd_cfg_choice *choice = find_choice(k->choices, value);
+        if (!choice) goto bad;
+        *(int *)field = choice->value;
         return 0;
     }
+    case DD_CFG_BACKEND:
+        if (!dd_backend_find(value) && !((k->flags & DD_CFG_NONE) && strcmp(value, "none") == 0))
+            goto bad;
+        snprintf(field, k->size, "%s", value);
+        return 0;
     case DD_CFG_SIZE: {
         struct dd_cfg_size *s = (struct dd_cfg_size *)field;
         if (auto_ok) return s->w = s->h = 0, 0;
@@ -389,8 +397,9 @@ unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b)
         if (k->type == DD_CFG_FLOAT) {
             float fa = *(const float *)pa, fb = *(const float *)pb;
             same = fa == fb || (isnan(fa) && isnan(fb));
-        } else if (k->type == DD_CFG_STRING || k->type == DD_CFG_CLASSES ||
-                   k->type == DD_CFG_CLASS_SCORES || k->type == DD_CFG_LISTEN) {
+        } else if (k->type == DD_CFG_STRING || k->type == DD_CFG_BACKEND ||
+                   k->type == DD_CFG_CLASSES || k->type == DD_CFG_CLASS_SCORES ||
+                   k->type == DD_CFG_LISTEN) {
             same = strcmp(pa, pb) == 0;
         } else {
             same = memcmp(pa, pb, k->size) == 0;
@@ -418,16 +427,4 @@ void dd_config_write_sample(FILE *f)
                     type_syntax(k, syn, sizeof(syn)), k->name, k->def);
         }
     }
-}
-
-const char *dd_config_backend_name(int backend)
-{
-    static const char *names[] = {"cpu", "golden", "xrt", "hlssim"};
-    return backend >= 0 && backend < 4 ? names[backend] : "?";
-}
-
-const char *dd_config_log_level_name(int level)
-{
-    static const char *names[] = {"err", "warning", "notice", "info", "debug"};
-    return level >= 0 && level < 5 ? names[level] : "?";
 }

@@ -14,6 +14,9 @@
 #include <stdio.h>
 
 #include "common/error.h"
+#include "common/log.h"
+#include "isa/isa.h"
+#include "pipeline/pipeline.h"
 
 #define DD_CFG_STR_MAX 1024
 
@@ -23,17 +26,17 @@ struct dd_config {
     struct dd_cfg_size {
         uint32_t w, h; /* 0: the source's own */
     } source_size;
-    int source_format; /* index into "nv12|yuyv" */
+    enum dd_isa_frame_format source_format;
     int source_loop, source_realtime;
     int source_buffers;
     /* [model] */
     char model_package[DD_CFG_STR_MAX];
-    int model_backend; /* index into "cpu|golden|xrt" */
-    int model_policy;  /* index into "auto|every|latest" */
+    char model_backend[32]; /* a name of the backend registry (accel/backend.h) */
+    enum dd_detect_policy model_policy;
     char xclbin[DD_CFG_STR_MAX];
     char xrt_device[64];
     int xrt_timeout_ms;
-    int backend_fallback; /* index into "none|cpu" */
+    char backend_fallback[32]; /* a backend name, or "none" */
     /* [detector] (NaN / 0: the model's own) */
     float score_threshold, iou_threshold;
     int max_detections;
@@ -61,7 +64,7 @@ struct dd_config {
     int preview_quality;
     int history_s;
     /* [daemon] */
-    int log_level; /* index into "err|warning|notice|info|debug" */
+    enum dd_log_level log_level;
     float watchdog_stall_s;
 };
 
@@ -103,9 +106,5 @@ unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b);
 /* Writes the documented sample config: every key with its description,
  * accepted values and default. */
 void dd_config_write_sample(FILE *f);
-
-/* Names of the enum values the config stores as indices. */
-const char *dd_config_backend_name(int backend);
-const char *dd_config_log_level_name(int level);
 
 #endif

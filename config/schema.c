@@ -5,10 +5,26 @@
 
 #include <math.h>
 
+#include "common/log.h"
 #include "config/config.h"
+#include "isa/isa.h"
+#include "pipeline/pipeline.h"
 
 #define F(field) offsetof(struct dd_config, field), sizeof(((struct dd_config *)0)->field)
 #define INF HUGE_VAL
+
+/* DD_CFG_ENUM keys store an enum through an int */
+_Static_assert(sizeof(enum dd_isa_frame_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum dd_detect_policy) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum dd_log_level) == sizeof(int), "enum size");
+
+static const struct dd_cfg_choice formats[] = {
+    {"nv12", DD_FRAME_NV12}, {"yuyv", DD_FRAME_YUYV}, {NULL, 0}};
+static const struct dd_cfg_choice policies[] = {
+    {"auto", DD_DETECT_AUTO}, {"every", DD_DETECT_EVERY}, {"latest", DD_DETECT_LATEST}, {NULL, 0}};
+static const struct dd_cfg_choice log_levels[] = {
+    {"err", DD_LOG_ERR},   {"warning", DD_LOG_WARNING}, {"notice", DD_LOG_NOTICE},
+    {"info", DD_LOG_INFO}, {"debug", DD_LOG_DEBUG},     {NULL, 0}};
 
 const struct dd_cfg_section dd_cfg_sections[] = {
     {"source", "Where frames come from."},
@@ -28,8 +44,8 @@ const struct dd_cfg_key dd_cfg_keys[] = {
      "gst:DESCRIPTION"},
     {"source", "size", DD_CFG_SIZE, "auto", 16, 8192, NULL, DD_CFG_AUTO, DD_APPLY_PIPELINE,
      F(source_size), "capture size WIDTHxHEIGHT, or auto (the source's own; V4L2: 1920x1080)"},
-    {"source", "format", DD_CFG_ENUM, "nv12", 0, 0, "nv12|yuyv", 0, DD_APPLY_PIPELINE,
-     F(source_format), "pixel format of the frames"},
+    {"source", "format", DD_CFG_ENUM, "nv12", 0, 0, formats, 0, DD_APPLY_PIPELINE, F(source_format),
+     "pixel format of the frames"},
     {"source", "loop", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(source_loop),
      "files: start again at the end"},
     {"source", "realtime", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_PIPELINE,
@@ -39,19 +55,20 @@ const struct dd_cfg_key dd_cfg_keys[] = {
 
     {"model", "package", DD_CFG_STRING, "nanodet-w8a8", 0, 0, NULL, 0, DD_APPLY_MODEL,
      F(model_package), "a model package path, or a name in the data directory's packages/"},
-    {"model", "backend", DD_CFG_ENUM, "cpu", 0, 0, "cpu|golden|xrt|hlssim", 0, DD_APPLY_MODEL,
-     F(model_backend),
-     "engine: cpu (optimized), golden (scalar reference), xrt (FPGA), hlssim (its C simulation)"},
+    {"model", "backend", DD_CFG_BACKEND, "cpu", 0, 0, NULL, 0, DD_APPLY_MODEL, F(model_backend),
+     "engine: cpu (optimized), golden (scalar reference), hlssim (the FPGA kernel's C "
+     "simulation), xrt (FPGA)"},
     {"model", "xclbin", DD_CFG_STRING, "detectd.xclbin", 0, 0, NULL, 0, DD_APPLY_MODEL, F(xclbin),
      "backend xrt: the accelerator's xclbin, a path or a name in the data directory's xclbin/"},
     {"model", "xrt_device", DD_CFG_STRING, "0", 0, 0, NULL, 0, DD_APPLY_MODEL, F(xrt_device),
      "backend xrt: the FPGA, by device index or PCIe BDF (e.g. 0000:03:00.1)"},
     {"model", "xrt_timeout_ms", DD_CFG_INT, "2000", 10, 600000, NULL, 0, DD_APPLY_MODEL,
      F(xrt_timeout_ms), "backend xrt: a kernel call taking longer is an error"},
-    {"model", "fallback", DD_CFG_ENUM, "cpu", 0, 0, "none|cpu", 0, DD_APPLY_MODEL,
-     F(backend_fallback), "when the backend cannot open (no FPGA): run on cpu, or fail"},
-    {"model", "policy", DD_CFG_ENUM, "auto", 0, 0, "auto|every|latest", 0, DD_APPLY_PIPELINE,
-     F(model_policy), "detect every frame, or only the latest (auto: latest for cameras)"},
+    {"model", "fallback", DD_CFG_BACKEND, "cpu", 0, 0, NULL, DD_CFG_NONE, DD_APPLY_MODEL,
+     F(backend_fallback),
+     "when the backend cannot open (no FPGA): the backend to run instead, or none (fail)"},
+    {"model", "policy", DD_CFG_ENUM, "auto", 0, 0, policies, 0, DD_APPLY_PIPELINE, F(model_policy),
+     "detect every frame, or only the latest (auto: latest for cameras)"},
 
     {"detector", "score_threshold", DD_CFG_FLOAT, "auto", 0, 1, NULL, DD_CFG_AUTO, DD_APPLY_LIVE,
      F(score_threshold), "minimum score of a detection, or auto (the model's)"},
@@ -104,8 +121,8 @@ const struct dd_cfg_key dd_cfg_keys[] = {
     {"http", "history_s", DD_CFG_INT, "600", 60, 86400, NULL, 0, DD_APPLY_PREVIEW, F(history_s),
      "seconds of fps and latency history for the dashboard's chart"},
 
-    {"daemon", "log_level", DD_CFG_ENUM, "info", 0, 0, "err|warning|notice|info|debug", 0,
-     DD_APPLY_LIVE, F(log_level), "messages above this priority are not logged"},
+    {"daemon", "log_level", DD_CFG_ENUM, "info", 0, 0, log_levels, 0, DD_APPLY_LIVE, F(log_level),
+     "messages above this priority are not logged"},
     {"daemon", "watchdog_stall_s", DD_CFG_FLOAT, "10", 1, 3600, NULL, 0, DD_APPLY_LIVE,
      F(watchdog_stall_s),
      "no frame out for this long: stop the systemd watchdog pings, /healthz fails"},

@@ -17,7 +17,7 @@
 #include "daemon/preview.h"
 #include "daemon/settings.h"
 #include "daemon/status_board.h"
-#include "pipeline/video_file.h"
+#include "media/gst_util.h"
 
 #define TICK_MS 100
 #define PUBLISH_NS 250000000LL
@@ -51,7 +51,7 @@ struct daemon {
 
 static void apply_log_level(const struct dd_config *c)
 {
-    dd_log_set_level((enum dd_log_level)(DD_LOG_ERR + c->log_level));
+    dd_log_set_level(c->log_level);
 }
 
 static struct dd_preview_config preview_config(const struct dd_config *c)
@@ -292,12 +292,7 @@ static void reload(struct daemon *d)
             goto done;
         }
     } else if (diff & DD_APPLY_MODEL) {
-        if (dd_qdetector_open_opts(pc.model, pc.backend, &pc.backend_opts, &nq, &err) != 0 &&
-            pc.fallback_cpu && pc.backend != DD_BACKEND_CPU) {
-            DD_LOG_W("reload: %s: %s; falling back to the cpu backend", dd_backend_name(pc.backend),
-                     err.msg);
-            if (dd_qdetector_open(pc.model, DD_BACKEND_CPU, &nq, &err) != 0) nq = NULL;
-        }
+        if (dd_qdetector_open(pc.model, &pc.backend, &nq, &err) != 0) nq = NULL;
         if (!nq) {
             char why[DD_ERR_MSG_MAX + 32];
             snprintf(why, sizeof(why), "model: %s", err.msg);
@@ -458,7 +453,7 @@ int dd_daemon_run(const char *config_path)
     }
     DD_LOG_N("detectd %s: %s, model %s on %s, watchdog %s", DD_VERSION,
              config_path ? config_path : "embedded default config", d->model_path,
-             dd_config_backend_name(d->cfg.model_backend), d->watchdog_usec ? "on" : "off");
+             d->cfg.model_backend, d->watchdog_usec ? "on" : "off");
 
     sigset_t set;
     sigemptyset(&set);
@@ -498,7 +493,7 @@ out:
     dd_history_destroy(d->hist);
     dd_feed_destroy(d->feed);
     dd_status_board_destroy(d->board);
-    dd_video_file_shutdown();
+    dd_gst_deinit();
     free(d);
     return status;
 }

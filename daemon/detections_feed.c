@@ -48,12 +48,11 @@ void dd_feed_publish(struct dd_feed *f, uint64_t frame, uint32_t width, uint32_t
                      const struct dd_det_list *dets, const char *const *labels, int n_labels,
                      double latency_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = dd_realtime_ns();
     pthread_mutex_lock(&f->mu);
     f->seq++;
     f->frame = frame;
-    f->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    f->wall_s = (double)now / 1e9;
     f->width = width;
     f->height = height;
     f->labels = labels;

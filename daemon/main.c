@@ -46,14 +46,13 @@ static int check_config(const char *path)
         fprintf(stderr, "<3>%s: [model] package: %s is not a model package\n", path, strs->model);
         goto out;
     }
-    if (dd_qdetector_open(strs->model, DD_BACKEND_GOLDEN, &q, &err) != 0 ||
+    if (dd_qdetector_open(strs->model, DD_BACKEND_ONLY("golden"), &q, &err) != 0 ||
         dd_settings_from_config(c, &q->family, &s, &err) != 0) {
         fprintf(stderr, "<3>%s: %s\n", path, err.msg);
         goto out;
     }
     printf("%s: OK (model %s with %d classes on %s; source %s; sink %s)\n", path, q->family.name,
-           q->family.num_classes, dd_config_backend_name(c->model_backend), strs->source,
-           strs->sink);
+           q->family.num_classes, c->model_backend, strs->source, strs->sink);
     rc = 0;
 out:
     dd_qdetector_close(q);

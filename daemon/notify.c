@@ -3,7 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
+
+#include "common/clock.h"
 
 uint64_t dd_notify_watchdog_usec(void)
 {
@@ -18,10 +19,7 @@ void dd_notify_ready(void)
 
 void dd_notify_reloading(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-               (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(dd_now_ns() / 1000));
 }
 
 void dd_notify_stopping(void)

@@ -6,16 +6,6 @@
 
 #include "daemon/paths.h"
 
-int dd_backend_from_config(const struct dd_config *c, enum dd_backend *out, struct dd_err *err)
-{
-    static const enum dd_backend map[] = {DD_BACKEND_CPU, DD_BACKEND_GOLDEN, DD_BACKEND_XRT,
-                                          DD_BACKEND_HLSSIM};
-    if (c->model_backend < 0 || c->model_backend > 3)
-        return dd_err_set(err, "[model] backend: unknown engine %d", c->model_backend);
-    *out = map[c->model_backend];
-    return 0;
-}
-
 int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
                             struct dd_pipeline_config *out, struct dd_err *err)
 {
@@ -27,7 +17,7 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
     out->source.spec = strs->source;
     out->source.width = c->source_size.w;
     out->source.height = c->source_size.h;
-    out->source.format = c->source_format == 1 ? DD_FRAME_YUYV : DD_FRAME_NV12;
+    out->source.format = c->source_format;
     out->source.loop = c->source_loop;
     out->source.realtime = c->source_realtime;
     out->source.buffers = (unsigned)c->source_buffers;
@@ -36,22 +26,18 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
     out->sink.fps = c->sink_fps;
     out->model = strs->model;
     dd_resolve_data(c->xclbin, "xclbin", "", strs->xclbin, sizeof(strs->xclbin));
-    out->backend_opts.xclbin = strs->xclbin;
-    out->backend_opts.xrt_device = c->xrt_device;
-    out->backend_opts.timeout_ms = (unsigned)c->xrt_timeout_ms;
-    out->fallback_cpu = c->backend_fallback == 1;
-    out->policy = c->model_policy == 1   ? DD_DETECT_EVERY
-                  : c->model_policy == 2 ? DD_DETECT_LATEST
-                                         : DD_DETECT_AUTO;
+    snprintf(strs->backend, sizeof(strs->backend), "%s", c->model_backend);
+    snprintf(strs->fallback, sizeof(strs->fallback), "%s", c->backend_fallback);
+    snprintf(strs->xrt_device, sizeof(strs->xrt_device), "%s", c->xrt_device);
+    out->backend.name = strs->backend;
+    out->backend.opts.xclbin = strs->xclbin;
+    out->backend.opts.xrt_device = strs->xrt_device;
+    out->backend.opts.timeout_ms = (unsigned)c->xrt_timeout_ms;
+    out->backend.fallback = strcmp(strs->fallback, "none") == 0 ? NULL : strs->fallback;
+    out->policy = c->model_policy;
     dd_detect_settings_default(&out->settings);
-    return dd_backend_from_config(c, &out->backend, err);
-}
-
-static int class_index(const struct dd_family_info *fam, const char *name)
-{
-    for (int i = 0; i < fam->num_classes; i++)
-        if (strcmp(fam->labels[i], name) == 0) return i;
-    return -1;
+    (void)err;
+    return 0;
 }
 
 struct class_visit {
@@ -65,8 +51,8 @@ struct class_visit {
 static int visit_class(const char *name, float score, void *u)
 {
     struct class_visit *v = u;
-    int cls = class_index(v->fam, name);
-    if (cls < 0 || cls >= DD_PIPELINE_MAX_CLASSES) {
+    int cls = dd_family_class_index(v->fam, name);
+    if (cls < 0 || cls >= DD_MAX_CLASSES) {
         snprintf(v->bad, v->bad_size, "'%s' is not a class of the model %s", name, v->fam->name);
         return -1;
     }
@@ -115,7 +101,7 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
     s.opts.iou_threshold = isnan(c->iou_threshold) ? -1.0f : c->iou_threshold;
     s.opts.max_detections = c->max_detections;
     if (*c->classes_allow) {
-        for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++) s.class_enabled[i] = 0;
+        for (int i = 0; i < DD_MAX_CLASSES; i++) s.class_enabled[i] = 0;
         if (each_class(c->classes_allow, fam, 0, "classes_allow", set_enabled, &s, err) != 0)
             return -1;
     }
@@ -125,12 +111,12 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
     /* the decoder keeps candidates down to the lowest per-class score; every
      * other class is then held to the global threshold */
     float lowest = global;
-    for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++)
+    for (int i = 0; i < DD_MAX_CLASSES; i++)
         if (s.class_threshold[i] >= 0 && s.class_threshold[i] < lowest)
             lowest = s.class_threshold[i];
     if (lowest < global) {
         s.opts.score_threshold = lowest;
-        for (int i = 0; i < DD_PIPELINE_MAX_CLASSES; i++)
+        for (int i = 0; i < DD_MAX_CLASSES; i++)
             if (s.class_threshold[i] < 0) s.class_threshold[i] = global;
     }
     s.roi_enabled = c->roi.enabled;

@@ -5,18 +5,18 @@
 #define DD_DAEMON_SETTINGS_H
 
 #include "config/config.h"
-#include "detectors/model_family.h"
+#include "postproc/family.h"
 #include "pipeline/pipeline.h"
 
 /* Strings the pipeline config points into. */
 struct dd_pipeline_strings {
     char source[DD_CFG_STR_MAX], model[DD_CFG_STR_MAX], sink[DD_CFG_STR_MAX],
-        drm_device[DD_CFG_STR_MAX], xclbin[DD_CFG_STR_MAX];
+        drm_device[DD_CFG_STR_MAX], xclbin[DD_CFG_STR_MAX], xrt_device[64], backend[32],
+        fallback[32];
 };
 
 /* Fills out (pointing into strs); settings use the family defaults (set them
- * with dd_settings_from_config once the model is open). Fails for a backend
- * this build cannot run. */
+ * with dd_settings_from_config once the model is open). */
 int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
                             struct dd_pipeline_config *out, struct dd_err *err);
 
@@ -24,7 +24,5 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
  * model of family fam. Fails when a class is not one of the model's. */
 int dd_settings_from_config(const struct dd_config *c, const struct dd_family_info *fam,
                             struct dd_detect_settings *out, struct dd_err *err);
-
-int dd_backend_from_config(const struct dd_config *c, enum dd_backend *out, struct dd_err *err);
 
 #endif

@@ -237,13 +237,16 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
     put(&b, "detectd_latency_ms{quantile=\"0.5\"} %.3f\n", p->latency.p50_ms);
     put(&b, "detectd_latency_ms{quantile=\"0.99\"} %.3f\n", p->latency.p99_ms);
     metric(&b, "detections_total", "counter", "Detections drawn, by class.");
-    for (int c = 0; c < DD_PIPELINE_MAX_CLASSES; c++) {
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
         if (!p->detections_per_class[c]) continue;
         char name[64];
         label_value(name, sizeof(name), s->labels && c < s->n_labels ? s->labels[c] : "?");
         put(&b, "detectd_detections_total{class=\"%s\"} %llu\n", name,
             (unsigned long long)p->detections_per_class[c]);
     }
+    metric(&b, "detections_dropped_total", "counter",
+           "Detections lost to an allocation failure (not drawn or not reported).");
+    put(&b, "detectd_detections_dropped_total %llu\n", (unsigned long long)p->detections_dropped);
     metric(&b, "errors_total", "counter", "Errors by stage.");
     put(&b, "detectd_errors_total{stage=\"detector\"} %llu\n",
         (unsigned long long)p->detector_errors);

@@ -6,8 +6,18 @@
 #include <sys/stat.h>
 
 #include "detectors/tfjs_import.h"
-#include "pipeline/preprocess.h"
+#include "detectors/preprocess.h"
 #include "postproc/nms.h"
+
+/* The graph's family, from its input's and outputs' shapes. */
+static int detect_family(const struct dd_graph *g, struct dd_family_info *fi, struct dd_err *err)
+{
+    struct dd_shape outs[DD_FAMILY_MAX_OUTPUTS];
+    if (g->n_outputs > DD_FAMILY_MAX_OUTPUTS)
+        return dd_err_set(err, "%d outputs: no known detector family has that many", g->n_outputs);
+    for (int k = 0; k < g->n_outputs; k++) outs[k] = g->tensors[g->outputs[k]].shape;
+    return dd_family_detect_shapes(&g->tensors[g->input].shape, outs, g->n_outputs, fi, err);
+}
 
 int dd_detector_open(const char *model_path, struct dd_detector **out, struct dd_err *err)
 {
@@ -23,8 +33,7 @@ int dd_detector_open(const char *model_path, struct dd_detector **out, struct dd
     }
     struct dd_detector *d = calloc(1, sizeof(*d));
     if (!d) return dd_err_set(err, "out of memory");
-    if (dd_tfjs_load(json, &d->graph, err) != 0 ||
-        dd_family_detect(d->graph, &d->family, err) != 0 ||
+    if (dd_tfjs_load(json, &d->graph, err) != 0 || detect_family(d->graph, &d->family, err) != 0 ||
         dd_float_exec_create(d->graph, &d->exec, err) != 0) {
         dd_detector_close(d);
         return dd_err_prefix(err, "model %s", model_path);
@@ -49,20 +58,6 @@ int dd_detector_postprocess(struct dd_detector *d, const struct dd_letterbox *lb
     for (int k = 0; k < d->graph->n_outputs; k++)
         outs[k] = dd_float_exec_tensor(d->exec, d->graph->outputs[k]);
     return dd_detections_from_outputs(&d->family, outs, lb, opts, out, err);
-}
-
-int dd_detections_from_outputs(const struct dd_family_info *fi, const float *const *outputs,
-                               const struct dd_letterbox *lb, const struct dd_detect_opts *opts,
-                               struct dd_det_list *out, struct dd_err *err)
-{
-    float thr = opts->score_threshold >= 0.0f ? opts->score_threshold : fi->default_score_threshold;
-    float iou = opts->iou_threshold >= 0.0f ? opts->iou_threshold : fi->default_iou_threshold;
-    int max_det = opts->max_detections > 0 ? opts->max_detections : fi->default_max_detections;
-    dd_det_list_clear(out);
-    if (dd_family_decode(fi, outputs, thr, out, err) != 0) return -1;
-    if (dd_nms(out, iou, (size_t)max_det) != 0) return dd_err_set(err, "NMS: out of memory");
-    for (size_t i = 0; i < out->n; i++) dd_letterbox_unmap(lb, &out->v[i]);
-    return 0;
 }
 
 int dd_detector_detect(struct dd_detector *d, const struct dd_image *img,

@@ -12,19 +12,14 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/shape.h"
 
-#define DD_MAX_RANK 6
 #define DD_MAX_NODE_INPUTS 8
 #define DD_MAX_NODE_OUTPUTS 4
 
 enum dd_dtype {
     DD_DTYPE_F32,
     DD_DTYPE_I32,
-};
-
-struct dd_shape {
-    int rank;
-    int64_t d[DD_MAX_RANK];
 };
 
 struct dd_tensor {

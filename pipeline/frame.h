@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "accel/isa.h"
+#include "isa/isa.h"
 #include "pipeline/buffer.h"
 #include "postproc/detection.h"
 

@@ -24,7 +24,7 @@ struct dd_frame_pool {
 static void pool_free(struct dd_frame_pool *p)
 {
     for (unsigned i = 0; i < p->count; i++) {
-        dd_det_list_free(&p->slots[i].frame.dets);
+        dd_det_list_destroy(&p->slots[i].frame.dets);
         dd_buffer_free(&p->slots[i].buf);
     }
     free(p->slots);

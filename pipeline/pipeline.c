@@ -7,9 +7,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "detectors/labels.h"
+#include "postproc/labels.h"
 #include "pipeline/frame_queue.h"
-#include "accel/xrt/xrt_backend.h"
 #include "postproc/overlay.h"
 
 #define OUTPUT_QUEUE_DEPTH 4
@@ -52,38 +51,6 @@ const char *dd_pipeline_stage_name(enum dd_pipeline_stage s)
     static const char *names[] = {"capture",     "preprocess", "inference",
                                   "postprocess", "overlay",    "output"};
     return s < DD_STAGE_COUNT ? names[s] : "?";
-}
-
-void dd_detect_settings_default(struct dd_detect_settings *s)
-{
-    memset(s, 0, sizeof(*s));
-    s->opts = (struct dd_detect_opts)DD_DETECT_OPTS_DEFAULT;
-    for (int c = 0; c < DD_PIPELINE_MAX_CLASSES; c++) {
-        s->class_threshold[c] = -1.0f;
-        s->class_enabled[c] = 1;
-    }
-    s->roi[2] = s->roi[3] = 1.0f;
-    s->overlay = 1;
-}
-
-void dd_detect_settings_filter(const struct dd_detect_settings *s, uint32_t w, uint32_t h,
-                               struct dd_det_list *dets)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < dets->n; i++) {
-        const struct dd_det *d = &dets->v[i];
-        int c = d->cls;
-        if (c >= 0 && c < DD_PIPELINE_MAX_CLASSES) {
-            if (!s->class_enabled[c]) continue;
-            if (s->class_threshold[c] >= 0 && d->score < s->class_threshold[c]) continue;
-        }
-        if (s->roi_enabled) {
-            float cx = (d->x1 + d->x2) * 0.5f / (float)w, cy = (d->y1 + d->y2) * 0.5f / (float)h;
-            if (cx < s->roi[0] || cx > s->roi[2] || cy < s->roi[1] || cy > s->roi[3]) continue;
-        }
-        dets->v[k++] = *d;
-    }
-    dets->n = k;
 }
 
 static void set_error(struct dd_pipeline *p, const char *what, const struct dd_err *e)
@@ -181,7 +148,9 @@ static void set_detector_names(struct dd_pipeline *p)
     p->labels = p->det->family.labels;
     p->n_labels = p->det->family.num_classes;
     p->model_name = p->det->family.name;
-    p->st.backend = dd_backend_name(p->det->backend);
+    p->st.backend = dd_qdetector_backend_name(p->det);
+    snprintf(p->st.backend_fallback, sizeof(p->st.backend_fallback), "%s",
+             p->det->backend_fallback);
     snprintf(p->st.model, sizeof(p->st.model), "%s", p->det->family.name);
 }
 
@@ -256,29 +225,31 @@ static void *detect_main(void *arg)
         dd_stage_stats_record(&p->stage[DD_STAGE_PREPROCESS], t1 - t0, (c1 - c0) + (h1 - h0));
         dd_stage_stats_record(&p->stage[DD_STAGE_INFERENCE], t2 - t1, (c2 - c1) + (h2 - h1));
         dd_stage_stats_record(&p->stage[DD_STAGE_POSTPROCESS], t3 - t2, c3 - c2);
-        dd_det_list_clear(&f->dets);
-        int oom = 0;
-        for (size_t i = 0; i < dets.n && !oom; i++) oom = dd_det_list_push(&f->dets, &dets.v[i]);
+        size_t dropped = dd_det_list_copy(&f->dets, &dets);
         f->t_detected_ns = t3;
-        struct dd_xrt_stats xs = {0};
-        if (p->det->xrt) dd_xrt_get_stats(p->det->xrt, &xs);
+        struct dd_backend_stats bs;
+        dd_qdetector_get_backend_stats(p->det, &bs);
         pthread_mutex_lock(&p->mu);
-        if (p->det->xrt) { /* totals of the running detector (a swap starts them again) */
-            p->st.accel_imported = p->accel_base[0] + xs.frames_imported;
-            p->st.accel_userptr = p->accel_base[1] + xs.frames_userptr;
-            p->st.accel_copied = p->accel_base[2] + xs.frames_copied;
-        }
+        /* totals of the running detector (a swap starts them again) */
+        p->st.accel_imported = p->accel_base[0] + bs.frames_imported;
+        p->st.accel_userptr = p->accel_base[1] + bs.frames_userptr;
+        p->st.accel_copied = p->accel_base[2] + bs.frames_copied;
         p->st.frames_processed++;
-        p->st.detections += dets.n;
-        for (size_t i = 0; i < dets.n; i++)
-            if (dets.v[i].cls >= 0 && dets.v[i].cls < DD_PIPELINE_MAX_CLASSES)
-                p->st.detections_per_class[dets.v[i].cls]++;
+        p->st.detections += dets.n - dropped;
+        if (dropped) {
+            p->st.detections_dropped += dropped;
+            snprintf(p->st.last_error, sizeof(p->st.last_error),
+                     "detector: out of memory: %zu detections of a frame dropped", dropped);
+        }
+        for (size_t i = 0; i < f->dets.n; i++)
+            if (f->dets.v[i].cls >= 0 && f->dets.v[i].cls < DD_MAX_CLASSES)
+                p->st.detections_per_class[f->dets.v[i].cls]++;
         atomic_store(&f->det_state, DD_DET_DONE);
         pthread_cond_broadcast(&p->det_cv);
         pthread_mutex_unlock(&p->mu);
         dd_frame_unref(f);
     }
-    dd_det_list_free(&dets);
+    dd_det_list_destroy(&dets);
     return NULL;
 }
 
@@ -310,9 +281,13 @@ static void *output_main(void *arg)
         const char *const *names = p->labels;
         int n_names = p->n_labels;
         pthread_mutex_unlock(&p->mu);
-        if (st == DD_DET_DONE) {
-            dd_det_list_clear(&p->last_dets);
-            for (size_t i = 0; i < f->dets.n; i++) dd_det_list_push(&p->last_dets, &f->dets.v[i]);
+        size_t dropped = st == DD_DET_DONE ? dd_det_list_copy(&p->last_dets, &f->dets) : 0;
+        if (dropped) {
+            pthread_mutex_lock(&p->mu);
+            p->st.detections_dropped += dropped;
+            snprintf(p->st.last_error, sizeof(p->st.last_error),
+                     "output: out of memory: %zu detections of a frame not drawn", dropped);
+            pthread_mutex_unlock(&p->mu);
         }
         int64_t t0 = dd_now_ns(), c0 = dd_thread_cpu_ns();
         if (s.overlay || s.overlay_fps) {
@@ -399,13 +374,7 @@ int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline 
         dd_err_set(err, "%s: not a model package (make one with `detect compile`)", cfg->model);
         goto fail;
     }
-    if (dd_qdetector_open_opts(cfg->model, cfg->backend, &cfg->backend_opts, &p->det, err) != 0) {
-        if (!cfg->fallback_cpu || cfg->backend == DD_BACKEND_CPU) goto fail;
-        snprintf(p->st.backend_fallback, sizeof(p->st.backend_fallback), "%s: %s",
-                 dd_backend_name(cfg->backend), err->msg);
-        DD_LOG_W("%s; falling back to the cpu backend", p->st.backend_fallback);
-        if (dd_qdetector_open(cfg->model, DD_BACKEND_CPU, &p->det, err) != 0) goto fail;
-    }
+    if (dd_qdetector_open(cfg->model, &cfg->backend, &p->det, err) != 0) goto fail;
     if (dd_source_open(&p->cfg.source, &p->src, err) != 0) {
         dd_err_prefix(err, "source");
         goto fail;
@@ -496,7 +465,7 @@ void dd_pipeline_destroy(struct dd_pipeline *p)
     dd_source_close(p->src);
     dd_qdetector_close(p->det);
     dd_qdetector_close(p->pending_det);
-    dd_det_list_free(&p->last_dets);
+    dd_det_list_destroy(&p->last_dets);
     for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_destroy(&p->stage[s]);
     dd_stage_stats_destroy(&p->latency);
     pthread_cond_destroy(&p->finished_cv);

@@ -22,39 +22,19 @@
 #include <stdint.h>
 
 #include "accel/qdetector.h"
+#include "postproc/detection_filter.h"
 #include "pipeline/sink.h"
 #include "pipeline/source.h"
 #include "pipeline/stage_stats.h"
 
-#define DD_PIPELINE_MAX_CLASSES 128
-
 enum dd_detect_policy { DD_DETECT_EVERY = 0, DD_DETECT_LATEST = 1, DD_DETECT_AUTO = 2 };
-
-/* What may change while the pipeline runs (dd_pipeline_set_settings). */
-struct dd_detect_settings {
-    struct dd_detect_opts opts;                     /* score/IoU threshold, max detections */
-    float class_threshold[DD_PIPELINE_MAX_CLASSES]; /* < 0: opts.score_threshold */
-    uint8_t class_enabled[DD_PIPELINE_MAX_CLASSES]; /* 0: dropped */
-    int roi_enabled;
-    float roi[4];    /* x0, y0, x1, y1 in 0..1 of the frame: keep boxes whose centre is inside */
-    int overlay;     /* draw boxes and labels */
-    int overlay_fps; /* draw the FPS line */
-};
-
-void dd_detect_settings_default(struct dd_detect_settings *s);
-/* Applies class enables, per-class thresholds and the ROI to a list (frame
- * pixels of a w x h frame), in place. */
-void dd_detect_settings_filter(const struct dd_detect_settings *s, uint32_t w, uint32_t h,
-                               struct dd_det_list *dets);
 
 struct dd_pipeline_config {
     struct dd_source_config source;
     struct dd_sink_config sink;
-    const char *model; /* model package (detect compile) */
-    enum dd_backend backend;
-    struct dd_backend_opts backend_opts; /* XRT device, xclbin */
-    int fallback_cpu; /* the backend cannot open (no FPGA): run on the cpu backend instead */
-    enum dd_detect_policy policy; /* AUTO: LATEST for live sources, EVERY otherwise */
+    const char *model;                /* model package (detect compile) */
+    struct dd_backend_choice backend; /* name, options (XRT device, xclbin), fallback */
+    enum dd_detect_policy policy;     /* AUTO: LATEST for live sources, EVERY otherwise */
     struct dd_detect_settings settings;
     uint64_t max_frames; /* stop after this many captured frames (0: no limit) */
 };
@@ -80,8 +60,9 @@ struct dd_pipeline_stats {
     uint64_t accel_imported, accel_userptr, accel_copied;
     uint64_t sink_zero_copy; /* frames the sink took without a copy */
     uint64_t detector_errors, sink_errors, source_reopens;
-    uint64_t detections; /* total detections drawn on processed frames */
-    uint64_t detections_per_class[DD_PIPELINE_MAX_CLASSES];
+    uint64_t detections;         /* total detections drawn on processed frames */
+    uint64_t detections_dropped; /* found but lost to an allocation failure */
+    uint64_t detections_per_class[DD_MAX_CLASSES];
     double elapsed_s, fps; /* output frames per second since start */
     struct dd_stage_summary stage[DD_STAGE_COUNT];
     struct dd_stage_summary latency;     /* capture -> output, end to end */

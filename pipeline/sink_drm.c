@@ -22,7 +22,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "accel/isa_input.h"
+#include "isa/isa_input.h"
 #include "pipeline/sink.h"
 
 #define FB_CACHE 32
@@ -323,7 +323,7 @@ static uint32_t copy_to_dumb(struct drm_sink *s, const struct dd_frame *f, struc
             uint8_t *row = d->map + (size_t)y * d->pitch;
             for (uint32_t x = 0; x < f->width; x++) {
                 uint8_t rgb[3];
-                dd_isa_frame_rgb(&src, x, y, rgb);
+                dd_isa_frame_pixel_rgb(&src, x, y, rgb);
                 row[4 * x] = rgb[2];
                 row[4 * x + 1] = rgb[1];
                 row[4 * x + 2] = rgb[0];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "pipeline/sink.h"
-#include "pipeline/gst_util.h"
+#include "media/gst_util.h"
 
 struct gst_sink {
     struct dd_sink base;

@@ -22,7 +22,7 @@
 
 #include "common/clock.h"
 #include "pipeline/frame_pool.h"
-#include "pipeline/gst_util.h"
+#include "media/gst_util.h"
 #include "pipeline/source.h"
 
 /* ---- an fd allocator whose memory is ours (DMA-BUF or memfd) ---- */
@@ -181,7 +181,7 @@ static void gst_frame_release(struct dd_frame *f)
     struct gst_frame *g = (struct gst_frame *)f;
     gst_video_frame_unmap(&g->vframe);
     gst_buffer_unref(g->buf);
-    dd_det_list_free(&f->dets);
+    dd_det_list_destroy(&f->dets);
     free(g);
 }
 

@@ -77,7 +77,7 @@ static void open_unref(struct v4l2_open *d)
     for (uint32_t i = 0; i < d->n_bufs; i++) {
         if (d->bufs[i].dmabuf >= 0) close(d->bufs[i].dmabuf);
         if (d->bufs[i].map) v4l2_munmap(d->bufs[i].map, d->bufs[i].len);
-        dd_det_list_free(&d->bufs[i].frame.dets);
+        dd_det_list_destroy(&d->bufs[i].frame.dets);
     }
     if (d->fd >= 0) v4l2_close(d->fd);
     free(d);

@@ -52,8 +52,9 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddItemToObject(o, "stages", stages);
     cJSON_AddNumberToObject(o, "process_cpu_ms", r3(s->process_cpu_ms));
     cJSON_AddNumberToObject(o, "detections", (double)s->detections);
+    cJSON_AddNumberToObject(o, "detections_dropped", (double)s->detections_dropped);
     cJSON *pc = cJSON_AddObjectToObject(o, "detections_per_class");
-    for (int c = 0; c < DD_PIPELINE_MAX_CLASSES; c++) {
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
         if (!s->detections_per_class[c]) continue;
         char num[16];
         snprintf(num, sizeof(num), "%d", c);

@@ -13,7 +13,7 @@ int dd_ap_init(struct dd_ap *ap, int n_classes, float iou)
     return ap->cls ? 0 : -1;
 }
 
-void dd_ap_free(struct dd_ap *ap)
+void dd_ap_destroy(struct dd_ap *ap)
 {
     for (int c = 0; ap->cls && c < ap->n_classes; c++) free(ap->cls[c].v);
     free(ap->cls);

@@ -23,7 +23,7 @@ struct dd_ap {
 };
 
 int dd_ap_init(struct dd_ap *ap, int n_classes, float iou);
-void dd_ap_free(struct dd_ap *ap);
+void dd_ap_destroy(struct dd_ap *ap);
 
 /* Adds one frame: each prediction, best score first, claims the unclaimed
  * reference box of its class it overlaps most if IoU >= ap->iou (a true

@@ -8,6 +8,7 @@
 #define DD_POSTPROC_DECODE_BLAZEFACE_H
 
 #include "postproc/detection.h"
+#include "postproc/family.h"
 
 struct dd_blazeface_level {
     const float *scores; /* [anchors] logits */
@@ -21,5 +22,8 @@ struct dd_blazeface_level {
 
 int dd_decode_blazeface(const struct dd_blazeface_level *levels, int n_levels, int input_w,
                         int input_h, int n_regs, float score_threshold, struct dd_det_list *out);
+
+/* The family: [1,N,1] logits + [1,N,16] regressors per stride 16/32. */
+extern const struct dd_family dd_family_blazeface;
 
 #endif

@@ -1,6 +1,9 @@
 #include "postproc/decode_nanodet.h"
 
 #include <math.h>
+#include <string.h>
+
+#include "postproc/labels.h"
 
 #include "postproc/f32_kernels.h"
 
@@ -47,3 +50,65 @@ int dd_decode_nanodet(const struct dd_nanodet_level *levels, int n_levels, int n
     }
     return 0;
 }
+
+/* ---- the family ---- */
+
+/* The output of shape [1, cells, last]; -1 if none. */
+static int find_output(const struct dd_shape *outputs, int n, int64_t cells, int64_t last)
+{
+    for (int k = 0; k < n; k++) {
+        const struct dd_shape *s = &outputs[k];
+        if (s->rank == 3 && s->d[0] == 1 && s->d[1] == cells && s->d[2] == last) return k;
+    }
+    return -1;
+}
+
+static int nanodet_match(const struct dd_shape *outputs, int n, struct dd_family_info *fi)
+{
+    static const int strides[] = {8, 16, 32};
+    const struct dd_input_spec *in = &fi->input;
+    fi->n_levels = 0;
+    for (int l = 0; l < 3; l++) {
+        int64_t cells = (int64_t)(in->width / strides[l]) * (in->height / strides[l]);
+        int cls = find_output(outputs, n, cells, DD_COCO_CLASSES);
+        int reg = find_output(outputs, n, cells, 44);
+        if (cls < 0 || reg < 0) return -1;
+        fi->levels[fi->n_levels++] = (struct dd_family_level){strides[l], cls, reg, 1};
+    }
+    fi->num_classes = DD_COCO_CLASSES;
+    fi->labels = dd_coco_labels;
+    fi->box_params = 11;
+    const float mean[3] = {103.53f, 116.28f, 123.675f}, std[3] = {57.375f, 57.12f, 58.395f};
+    memcpy(fi->input.mean, mean, sizeof(mean));
+    memcpy(fi->input.std, std, sizeof(std));
+    fi->input.bgr = true;
+    fi->input.pad_pixel = 0.0f; /* black, like upstream warpAffine */
+    fi->default_score_threshold = 0.35f;
+    fi->default_iou_threshold = 0.6f;
+    fi->default_max_detections = 100;
+    return 0;
+}
+
+static int nanodet_decode(const struct dd_family_info *fi, const float *const *outputs,
+                          float score_threshold, struct dd_det_list *out)
+{
+    struct dd_nanodet_level lv[DD_FAMILY_MAX_LEVELS];
+    for (int l = 0; l < fi->n_levels; l++) {
+        const struct dd_family_level *f = &fi->levels[l];
+        lv[l] = (struct dd_nanodet_level){outputs[f->out_score], outputs[f->out_box],
+                                          fi->input.width / f->stride, fi->input.height / f->stride,
+                                          f->stride};
+    }
+    return dd_decode_nanodet(lv, fi->n_levels, fi->num_classes, fi->box_params, score_threshold,
+                             out);
+}
+
+const struct dd_family dd_family_nanodet = {
+    "nanodet",
+    "[1,N,80]+[1,N,44] per stride 8/16/32",
+    DD_COCO_CLASSES,
+    dd_coco_labels,
+    nanodet_match,
+    nanodet_decode,
+    NULL, /* its class scores come out of a sigmoid */
+};

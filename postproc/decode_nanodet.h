@@ -7,6 +7,7 @@
 #define DD_POSTPROC_DECODE_NANODET_H
 
 #include "postproc/detection.h"
+#include "postproc/family.h"
 
 #define DD_NANODET_MAX_BINS 32
 
@@ -23,5 +24,8 @@ int dd_decode_nanodet(const struct dd_nanodet_level *levels, int n_levels, int n
 
 /* Expected distance (in bins) of one side's distribution: softmax then mean. */
 float dd_nanodet_side_distance(const float *logits, int bins);
+
+/* The family: [1,N,80] class scores + [1,N,44] box bins per stride 8/16/32. */
+extern const struct dd_family dd_family_nanodet;
 
 #endif

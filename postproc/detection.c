@@ -8,7 +8,7 @@ void dd_det_list_init(struct dd_det_list *l)
     l->n = l->cap = 0;
 }
 
-void dd_det_list_free(struct dd_det_list *l)
+void dd_det_list_destroy(struct dd_det_list *l)
 {
     free(l->v);
     dd_det_list_init(l);
@@ -42,4 +42,12 @@ float dd_det_iou(const struct dd_det *a, const struct dd_det *b)
     float area_a = (a->x2 - a->x1) * (a->y2 - a->y1), area_b = (b->x2 - b->x1) * (b->y2 - b->y1);
     float uni = area_a + area_b - inter;
     return uni > 0.0f ? inter / uni : 0.0f;
+}
+
+size_t dd_det_list_copy(struct dd_det_list *dst, const struct dd_det_list *src)
+{
+    dd_det_list_clear(dst);
+    for (size_t i = 0; i < src->n; i++)
+        if (dd_det_list_push(dst, &src->v[i]) != 0) return src->n - i;
+    return 0;
 }

@@ -20,10 +20,14 @@ struct dd_det_list {
 };
 
 void dd_det_list_init(struct dd_det_list *l);
-void dd_det_list_free(struct dd_det_list *l);
+void dd_det_list_destroy(struct dd_det_list *l);
 void dd_det_list_clear(struct dd_det_list *l);
 /* Appends d; returns -1 on allocation failure. */
 int dd_det_list_push(struct dd_det_list *l, const struct dd_det *d);
+
+/* Replaces dst's detections with src's; returns how many of them did not fit
+ * (an allocation failure: dst then holds the first ones). */
+size_t dd_det_list_copy(struct dd_det_list *dst, const struct dd_det_list *src);
 
 /* Intersection over union of two boxes (0 when either is empty). */
 float dd_det_iou(const struct dd_det *a, const struct dd_det *b);

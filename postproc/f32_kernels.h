@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "common/cpu_isa.h"
+
 typedef int (*dd_f32_any_ge_fn)(const float *v, size_t n, float t);
 typedef void (*dd_f32_iou_fn)(const float box[4], const float *x1, const float *y1, const float *x2,
                               const float *y2, size_t n, float *iou);
@@ -34,8 +36,14 @@ struct dd_postproc_kernels {
     dd_f32_iou_fn iou;
 };
 
-/* The fastest kernels this CPU runs; DETECTD_CPU_KERNEL=scalar forces the twins. */
+/* The kernels this CPU runs, as common/cpu_isa allows (DETECTD_CPU_KERNEL). */
 const struct dd_postproc_kernels *dd_postproc_kernels_best(void);
 const struct dd_postproc_kernels *dd_postproc_kernels_scalar(void);
+
+/* The pairs' variants, best first (fn unused); dd_postproc_kernels_variant(i)
+ * is the pair of variant i. Tests run every one the CPU has. */
+extern const struct dd_kernel_variant dd_postproc_kernel_variants[];
+extern const size_t dd_postproc_kernel_n_variants;
+const struct dd_postproc_kernels *dd_postproc_kernels_variant(size_t i);
 
 #endif

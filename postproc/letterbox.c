@@ -2,7 +2,7 @@
 
 #include <stdint.h>
 
-#include "accel/isa_input.h"
+#include "isa/isa_input.h"
 
 int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_letterbox *lb)
 {

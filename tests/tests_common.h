@@ -15,6 +15,17 @@ void *tc_read_file(const char *path, size_t *len);
  * Returns the exit status (or -1 if it did not exit normally). */
 int tc_run(const char *cmd, char **out, char **err);
 
+/* A loop body run for every variant v of a kernel table (common/cpu_isa.h)
+ * this CPU has; the others are logged as skipped, with the reason:
+ *     EACH_VARIANT(table, n, v) { check((fn_type)v->fn); } */
+#define EACH_VARIANT(table, n, v)                                                                  \
+    for (size_t i_ = 0; i_ < (n); i_++)                                                            \
+        for (const struct dd_kernel_variant *v = &(table)[i_]; v; v = NULL)                        \
+            if (!dd_cpu_has(v->level) && (cr_log_warn("skipped %s: this CPU has no %s", v->name,   \
+                                                      dd_cpu_level_name(v->level)),                \
+                                          1)) {                                                    \
+            } else
+
 #endif
 
 /* Compiles BlazeFace calibrated on the first `frames` face photos. If det_out
@@ -27,6 +38,7 @@ struct dd_pkg *tc_compile_blazeface(int wbits, int frames, struct dd_detector **
                                     struct lg_graph **lg_out);
 
 /* Graph building for op tests. Shapes are given as rank + dims. */
+#include "common/cpu_isa.h"
 #include "detectors/graph.h"
 int tc_const_f32(struct dd_graph *g, const char *name, int rank, const int64_t *dims,
                  const float *data);

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "accel/cpu/qs8_gemm.h"
-#include "accel/cpu/qs8_requant.h"
+#include "accel/cpu/cpu_kernels.h"
+#include "common/clock.h"
 #include "accel/cpu/u8_input.h"
 #include "accel/golden.h"
-#include "accel/isa_input.h"
+#include "isa/isa_input.h"
 #include "postproc/letterbox.h"
 
 #define THREADS 2
@@ -176,16 +176,18 @@ static int prepare_conv(const struct dd_pkg *p, const struct dd_isa_insn *in, st
     return 0;
 }
 
-int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err)
+int dd_cpu_create(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err)
 {
     *out = NULL;
     struct dd_cpu_prog *cp = calloc(1, sizeof(*cp));
     if (!cp) return dd_err_set(err, "out of memory");
     cp->pkg = p;
-    cp->gemm = dd_qs8_gemm_best();
-    cp->requant = dd_qs8_requant_best();
-    cp->requant_tile = dd_qs8_requant_tile_best();
-    cp->input_nv12 = dd_u8_input_nv12_best();
+    struct dd_cpu_kernels k;
+    dd_cpu_kernels_resolve(&k);
+    cp->gemm = k.gemm;
+    cp->requant = k.requant;
+    cp->requant_tile = k.requant_tile;
+    cp->input_nv12 = k.input_nv12;
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
     size_t max_kh = 1, max_c = 1, max_biased = 0;
     for (uint32_t t = 0; t < p->n_tensors; t++)
@@ -211,11 +213,11 @@ int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_e
     *out = cp;
     return 0;
 oom:
-    dd_cpu_free(cp);
+    dd_cpu_destroy(cp);
     return dd_err_set(err, "out of memory");
 }
 
-void dd_cpu_free(struct dd_cpu_prog *cp)
+void dd_cpu_destroy(struct dd_cpu_prog *cp)
 {
     if (!cp) return;
     stop_workers(&cp->w);
@@ -411,13 +413,6 @@ static void conv_dw_rows(const struct row_job *j)
         }
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__)
@@ -430,21 +425,21 @@ static inline void cpu_relax(void)
 /* Spins until *v != value or SPIN_NS passed; returns whether it changed. */
 static bool spin_while_uint(_Atomic unsigned *v, unsigned value)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = dd_now_ns();
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(v, memory_order_acquire) != value) return true;
         cpu_relax();
-        if (i % 64 == 0 && mono_ns() - t0 > SPIN_NS) return false;
+        if (i % 64 == 0 && dd_now_ns() - t0 > SPIN_NS) return false;
     }
 }
 
 static bool spin_while_positive(_Atomic int *v)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = dd_now_ns();
     for (unsigned i = 1;; i++) {
         if (atomic_load_explicit(v, memory_order_acquire) <= 0) return true;
         cpu_relax();
-        if (i % 64 == 0 && mono_ns() - t0 > SPIN_NS) return false;
+        if (i % 64 == 0 && dd_now_ns() - t0 > SPIN_NS) return false;
     }
 }
 
@@ -477,10 +472,7 @@ int64_t dd_cpu_helper_cpu_ns(const struct dd_cpu_prog *cp)
 {
     int64_t total = 0;
     for (int t = 0; t < cp->w.n; t++) {
-        clockid_t id;
-        struct timespec ts;
-        if (pthread_getcpuclockid(cp->w.tid[t + 1], &id) == 0 && clock_gettime(id, &ts) == 0)
-            total += (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        total += dd_pthread_cpu_ns(cp->w.tid[t + 1]);
     }
     return total;
 }
@@ -745,10 +737,10 @@ static void input_rows(const struct row_job *j)
             }
             const uint32_t *t = cx->tx[x - lb->box_x];
             uint8_t p00[3], p01[3], p10[3], p11[3];
-            dd_isa_frame_rgb(f, t[0], y0, p00);
-            dd_isa_frame_rgb(f, t[1], y0, p01);
-            dd_isa_frame_rgb(f, t[0], y1, p10);
-            dd_isa_frame_rgb(f, t[1], y1, p11);
+            dd_isa_frame_pixel_rgb(f, t[0], y0, p00);
+            dd_isa_frame_pixel_rgb(f, t[1], y0, p01);
+            dd_isa_frame_pixel_rgb(f, t[0], y1, p10);
+            dd_isa_frame_pixel_rgb(f, t[1], y1, p11);
             int64_t fx = t[2], v[3];
             for (int c = 0; c < 3; c++) {
                 int64_t top = p00[c] * (256 - fx) + p01[c] * fx;
@@ -822,3 +814,40 @@ int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame 
     for (uint32_t i = 0; i < p->n_insns; i++) dd_cpu_insn(cp, i, arena, f);
     return 0;
 }
+
+/* ---- the backend plug-in ---- */
+
+static int cpu_open(const struct dd_pkg *pkg, const struct dd_backend_opts *opts, void **state,
+                    struct dd_err *err)
+{
+    (void)opts;
+    return dd_cpu_create(pkg, (struct dd_cpu_prog **)state, err);
+}
+
+static int cpu_run(void *state, int8_t *arena, const struct dd_backend_frame *in, uint32_t first,
+                   uint32_t count, struct dd_err *err)
+{
+    struct dd_cpu_prog *cp = state;
+    if (dd_isa_check_range(cp->pkg, first, count, in->frame, NULL, err) != 0) return -1;
+    for (uint32_t i = first; i < first + count; i++) dd_cpu_insn(cp, i, arena, in->frame);
+    return 0;
+}
+
+static void cpu_get_stats(void *state, struct dd_backend_stats *out)
+{
+    const struct dd_cpu_prog *cp = state;
+    out->kernel = cp->gemm.name;
+    out->helper_cpu_ns = dd_cpu_helper_cpu_ns(cp);
+}
+
+static void cpu_close(void *state)
+{
+    dd_cpu_destroy(state);
+}
+
+const struct dd_backend_ops dd_backend_cpu = {
+    "cpu",     "the optimized CPU engine (SIMD kernels, 2 threads), bit-exact with golden",
+    cpu_open,  NULL,
+    cpu_run,   cpu_get_stats,
+    cpu_close,
+};

@@ -11,12 +11,13 @@
 #ifndef DD_ACCEL_CPU_BACKEND_H
 #define DD_ACCEL_CPU_BACKEND_H
 
+#include "accel/backend.h"
 #include "accel/package.h"
 
 struct dd_cpu_prog;
 
-int dd_cpu_prepare(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err);
-void dd_cpu_free(struct dd_cpu_prog *cp);
+int dd_cpu_create(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_err *err);
+void dd_cpu_destroy(struct dd_cpu_prog *cp);
 
 /* Which dot-product kernel the convolutions use ("avx512vnni", "avx2", "scalar"). */
 const char *dd_cpu_kernel_name(const struct dd_cpu_prog *cp);
@@ -27,5 +28,8 @@ int64_t dd_cpu_helper_cpu_ns(const struct dd_cpu_prog *cp);
 void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct dd_isa_frame *f);
 int dd_cpu_run(struct dd_cpu_prog *cp, int8_t *arena, const struct dd_isa_frame *f,
                struct dd_err *err);
+
+/* The backend plug-in "cpu". */
+extern const struct dd_backend_ops dd_backend_cpu;
 
 #endif

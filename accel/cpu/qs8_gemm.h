@@ -47,13 +47,6 @@ void dd_qs8_gemm_4x32c4_neon(const uint8_t *const *a, size_t ks, size_t seg4, co
                              const int32_t *bias, int32_t (*out)[DD_QS8_GEMM_NR]);
 #endif
 
-/* Every variant this CPU runs, fastest first, scalar last; returns how many (<= max). */
-size_t dd_qs8_gemm_variants(struct dd_qs8_gemm_kernel *out, size_t max);
-
-/* The fastest variant this CPU runs. DETECTD_CPU_KERNEL=scalar|avx2|avx512vnni|neon forces one
- * (an unknown or unsupported name falls back to the fastest). */
-struct dd_qs8_gemm_kernel dd_qs8_gemm_best(void);
-
 /* The scalar twin of a variant with mr rows. */
 dd_qs8_gemm_fn dd_qs8_gemm_scalar_for(int mr);
 

@@ -25,9 +25,6 @@ void dd_qs8_requant_avx512(const int32_t *acc, size_t n, const struct dd_qs8_req
                            int combine, int8_t *out);
 #endif
 
-/* Fastest variant here; DETECTD_CPU_KERNEL=scalar forces the scalar one. */
-dd_qs8_requant_fn dd_qs8_requant_best(void);
-
 /* The GEMM tile epilogue: rows r < n of acc (channels c < nc <= 32, the
  * params' arrays start at the tile's first channel), each requantized into
  * dst[r] + dst_off as above with combine[r]. Per-channel values are loaded
@@ -44,7 +41,5 @@ void dd_qs8_requant_tile_avx512(const int32_t (*acc)[32], int n, size_t nc,
                                 const struct dd_qs8_requant_params *p, const int *combine,
                                 int8_t *const *dst, size_t dst_off);
 #endif
-
-dd_qs8_requant_tile_fn dd_qs8_requant_tile_best(void);
 
 #endif

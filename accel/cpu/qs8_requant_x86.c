@@ -1,5 +1,3 @@
-#include <stdlib.h>
-#include <string.h>
 
 #include "accel/cpu/qs8_requant.h"
 
@@ -103,30 +101,3 @@ dd_qs8_requant_tile_avx512(const int32_t (*acc)[32], int n, size_t nc,
             requant16(acc[r] + 16 * i, &h[i], &k, combine[r], dst[r] + dst_off + 16 * i);
 }
 #endif
-
-#if defined(__x86_64__)
-/* Whether the AVX-512 variants run here (and DETECTD_CPU_KERNEL does not force scalar). */
-static int use_avx512(void)
-{
-    const char *force = getenv("DETECTD_CPU_KERNEL");
-    __builtin_cpu_init();
-    return (!force || strcmp(force, "scalar") != 0) && __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-}
-#endif
-
-dd_qs8_requant_tile_fn dd_qs8_requant_tile_best(void)
-{
-#if defined(__x86_64__)
-    if (use_avx512()) return dd_qs8_requant_tile_avx512;
-#endif
-    return dd_qs8_requant_tile_scalar;
-}
-
-dd_qs8_requant_fn dd_qs8_requant_best(void)
-{
-#if defined(__x86_64__)
-    if (use_avx512()) return dd_qs8_requant_avx512;
-#endif
-    return dd_qs8_requant_scalar;
-}

@@ -1,6 +1,6 @@
 /* Row kernels of the INPUT instruction for NV12 frames: one output row of the
  * letterbox box, straight from the Y and UV planes (no RGB frame), with the
- * ISA's integer arithmetic (accel/isa_input.h): BT.601 conversion of the four
+ * ISA's integer arithmetic (isa/isa_input.h): BT.601 conversion of the four
  * taps, 8-bit bilinear weights, int64 normalisation to int8. The AVX2 kernel
  * equals the scalar twin bit for bit. */
 #ifndef DD_ACCEL_CPU_U8_INPUT_H
@@ -28,8 +28,5 @@ void dd_u8_input_nv12_scalar(const struct dd_input_row *r);
 #if defined(__x86_64__)
 void dd_u8_input_nv12_avx2(const struct dd_input_row *r);
 #endif
-
-/* The fastest here; DETECTD_CPU_KERNEL=scalar forces the twin. */
-dd_u8_input_nv12_fn dd_u8_input_nv12_best(void);
 
 #endif

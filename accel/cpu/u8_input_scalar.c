@@ -1,8 +1,6 @@
-#include <stdlib.h>
-#include <string.h>
 
 #include "accel/cpu/u8_input.h"
-#include "accel/isa_input.h"
+#include "isa/isa_input.h"
 
 static void px(const uint8_t *yrow, const uint8_t *uvrow, uint32_t x, uint8_t rgb[3])
 {
@@ -30,15 +28,4 @@ void dd_u8_input_nv12_scalar(const struct dd_input_row *r)
         for (int c = 0; c < 3; c++)
             dst[c] = dd_isa_normalise(v[r->bgr ? 2 - c : c], r->nrm[c], r->nrm[3 + c]);
     }
-}
-
-dd_u8_input_nv12_fn dd_u8_input_nv12_best(void)
-{
-    const char *force = getenv("DETECTD_CPU_KERNEL");
-    if (force && strcmp(force, "scalar") == 0) return dd_u8_input_nv12_scalar;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return dd_u8_input_nv12_avx2;
-#endif
-    return dd_u8_input_nv12_scalar;
 }

@@ -4,8 +4,8 @@
  * rows burst into on-chip memory, int64 requantization in DSPs. */
 #include "accel/hls/dd_kernel.h"
 
-#include "accel/isa.h"
-#include "accel/isa_input.h"
+#include "isa/isa.h"
+#include "isa/isa_input.h"
 
 #ifdef __SYNTHESIS__
 #define DD_PRAGMA(x) _Pragma(#x)
@@ -299,7 +299,7 @@ struct frame_args {
     uint32_t format, width, height, stride, uv_offset, uv_stride;
 };
 
-/* Pixel (x, y) of the frame in DRAM as RGB: accel/isa_input.h's rule, with
+/* Pixel (x, y) of the frame in DRAM as RGB: isa/isa_input.h's rule, with
  * NV12's UV plane at uv_offset in the same buffer. */
 static void frame_rgb(const struct frame_args *f, uint32_t x, uint32_t y, uint8_t rgb[3])
 {

@@ -13,7 +13,7 @@ struct dd_hlssim {
     uint32_t tensors_offset;
 };
 
-int dd_hlssim_prepare(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_err *err)
+int dd_hlssim_create(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_err *err)
 {
     for (uint32_t i = 0; i < p->n_insns; i++) {
         const struct dd_isa_insn *in = &p->insns[i];
@@ -28,7 +28,7 @@ int dd_hlssim_prepare(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_
     struct dd_hlssim *h = calloc(1, sizeof(*h));
     if (!h) return dd_err_set(err, "out of memory");
     h->pkg = p;
-    /* records are little-endian with fixed sizes (accel/isa.h): on this
+    /* records are little-endian with fixed sizes (isa/isa.h): on this
      * little-endian host the structs are the DRAM bytes */
     size_t insn_bytes = (size_t)p->n_insns * sizeof(struct dd_isa_insn);
     h->tensors_offset = (uint32_t)insn_bytes;
@@ -43,7 +43,7 @@ int dd_hlssim_prepare(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_
     return 0;
 }
 
-void dd_hlssim_free(struct dd_hlssim *h)
+void dd_hlssim_destroy(struct dd_hlssim *h)
 {
     if (!h) return;
     free(h->program);
@@ -111,3 +111,30 @@ int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame 
     free(joined);
     return 0;
 }
+
+/* ---- the backend plug-in ---- */
+
+static int hlssim_open(const struct dd_pkg *pkg, const struct dd_backend_opts *opts, void **state,
+                       struct dd_err *err)
+{
+    (void)opts;
+    return dd_hlssim_create(pkg, (struct dd_hlssim **)state, err);
+}
+
+static int hlssim_run(void *state, int8_t *arena, const struct dd_backend_frame *in, uint32_t first,
+                      uint32_t count, struct dd_err *err)
+{
+    return dd_hlssim_run(state, arena, in->frame, first, count, err);
+}
+
+static void hlssim_close(void *state)
+{
+    dd_hlssim_destroy(state);
+}
+
+const struct dd_backend_ops dd_backend_hlssim = {
+    "hlssim",     "the FPGA kernel's C code run on the CPU (its DRAM image), bit-exact with golden",
+    hlssim_open,  NULL,
+    hlssim_run,   NULL,
+    hlssim_close,
+};

@@ -8,13 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accel/backend.h"
 #include "accel/package.h"
 
 struct dd_hlssim;
 
 /* The program image for p; fails when p exceeds the kernel's limits. */
-int dd_hlssim_prepare(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_err *err);
-void dd_hlssim_free(struct dd_hlssim *h);
+int dd_hlssim_create(const struct dd_pkg *p, struct dd_hlssim **out, struct dd_err *err);
+void dd_hlssim_destroy(struct dd_hlssim *h);
 
 /* The kernel's DRAM image of the program: instructions, then the tensor
  * table at *tensors_offset (also what the XRT backend uploads). */
@@ -32,5 +33,8 @@ void dd_hlssim_frame_copy(const struct dd_isa_frame *frame, uint32_t uv_offset, 
 /* Runs instructions [first, first + count) on arena (p->arena_size bytes). */
 int dd_hlssim_run(struct dd_hlssim *h, int8_t *arena, const struct dd_isa_frame *frame,
                   uint32_t first, uint32_t count, struct dd_err *err);
+
+/* The backend plug-in "hlssim". */
+extern const struct dd_backend_ops dd_backend_hlssim;
 
 #endif

@@ -12,6 +12,8 @@
 #include <xrt/xrt_device.h>
 #include <xrt/xrt_kernel.h>
 
+#include "common/clock.h"
+
 #include "accel/golden.h"
 #include "accel/hls/hlssim.h"
 
@@ -96,10 +98,10 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
     if (access(cfg->xclbin, R_OK) != 0)
         return dd_err_set(err, "xclbin %s: cannot read it", cfg->xclbin);
     struct dd_hlssim *image;
-    if (dd_hlssim_prepare(p, &image, err) != 0) return -1; /* the kernel's limits */
+    if (dd_hlssim_create(p, &image, err) != 0) return -1; /* the kernel's limits */
     struct dd_xrt *x = calloc(1, sizeof(*x));
     if (!x) {
-        dd_hlssim_free(image);
+        dd_hlssim_destroy(image);
         return dd_err_set(err, "out of memory");
     }
     x->pkg = p;
@@ -143,7 +145,7 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
     }
     rc = 0;
 out:
-    dd_hlssim_free(image);
+    dd_hlssim_destroy(image);
     if (rc != 0) {
         dd_xrt_close(x);
         return dd_err_prefix(err, "xrt");
@@ -236,15 +238,12 @@ static int pending(int state)
  * shim). ERT_CMD_STATE_TIMEOUT when the time is up. */
 static int wait_run(xrtRunHandle run, unsigned timeout_ms)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = dd_now_ns();
     useconds_t nap = 20;
     for (;;) {
         int state = (int)xrtRunState(run);
         if (!pending(state)) return state;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        int64_t ms = (int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-        if (ms >= (int64_t)timeout_ms) return ERT_CMD_STATE_TIMEOUT;
+        if ((dd_now_ns() - t0) / 1000000 >= (int64_t)timeout_ms) return ERT_CMD_STATE_TIMEOUT;
         usleep(nap);
         nap = nap < 1000 ? nap * 2 : 1000;
     }
@@ -303,3 +302,49 @@ void dd_xrt_get_stats(const struct dd_xrt *x, struct dd_xrt_stats *out)
 {
     *out = x->st;
 }
+
+/* ---- the backend plug-in ---- */
+
+static int xrt_backend_open(const struct dd_pkg *pkg, const struct dd_backend_opts *opts,
+                            void **state, struct dd_err *err)
+{
+    struct dd_xrt_config xc = {opts->xrt_device, opts->xclbin, opts->timeout_ms};
+    return dd_xrt_open(pkg, &xc, (struct dd_xrt **)state, err);
+}
+
+static int8_t *xrt_backend_arena(void *state)
+{
+    return dd_xrt_arena(state);
+}
+
+static int xrt_backend_run(void *state, int8_t *arena, const struct dd_backend_frame *in,
+                           uint32_t first, uint32_t count, struct dd_err *err)
+{
+    (void)arena; /* the device arena, synced into its host view */
+    return dd_xrt_run(state, in->frame, in->fd, in->offset, first, count, err);
+}
+
+static void xrt_backend_get_stats(void *state, struct dd_backend_stats *out)
+{
+    struct dd_xrt_stats xs;
+    dd_xrt_get_stats(state, &xs);
+    out->runs = xs.runs;
+    out->frames_imported = xs.frames_imported;
+    out->frames_userptr = xs.frames_userptr;
+    out->frames_copied = xs.frames_copied;
+}
+
+static void xrt_backend_close(void *state)
+{
+    dd_xrt_close(state);
+}
+
+const struct dd_backend_ops dd_backend_xrt = {
+    "xrt",
+    "the FPGA kernel through Xilinx XRT ([model] xclbin, xrt_device)",
+    xrt_backend_open,
+    xrt_backend_arena,
+    xrt_backend_run,
+    xrt_backend_get_stats,
+    xrt_backend_close,
+};

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "accel/backend.h"
 #include "accel/package.h"
 
 struct dd_xrt_config {
@@ -45,5 +46,8 @@ int dd_xrt_run(struct dd_xrt *x, const struct dd_isa_frame *frame, int frame_fd,
                uint64_t frame_fd_offset, uint32_t first, uint32_t count, struct dd_err *err);
 
 void dd_xrt_get_stats(const struct dd_xrt *x, struct dd_xrt_stats *out);
+
+/* The backend plug-in "xrt". */
+extern const struct dd_backend_ops dd_backend_xrt;
 
 #endif

@@ -65,13 +65,13 @@ static void conv_case(int it)
     memcpy(b, a, p->arena_size);
     struct dd_cpu_prog *cp;
     struct dd_err err;
-    if (dd_cpu_prepare(p, &cp, &err) != 0) {
+    if (dd_cpu_create(p, &cp, &err) != 0) {
         check(0, err.msg, it);
     } else {
         dd_golden_insn(p, 0, a, NULL);
         dd_cpu_insn(cp, 0, b, NULL);
         check(memcmp(a, b, p->arena_size) == 0, rc.desc, it);
-        dd_cpu_free(cp);
+        dd_cpu_destroy(cp);
     }
     free(a);
     free(b);

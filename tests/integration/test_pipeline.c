@@ -10,9 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "detectors/labels.h"
+#include "media/gst_util.h"
+#include "postproc/labels.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/video_file.h"
+#include "media/video_file.h"
 #include "postproc/overlay.h"
 #include "tests_common.h"
 
@@ -32,7 +33,7 @@ static void remove_tmp(void)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
     cr_assert_eq(system(cmd), 0);
-    dd_video_file_shutdown();
+    dd_gst_deinit();
 }
 
 TestSuite(pipeline, .init = make_tmp, .fini = remove_tmp, .timeout = 600);
@@ -135,7 +136,7 @@ static struct dd_pipeline_config base_config(void)
     c.source.spec = tc_asset(DEMO);
     c.source.format = DD_FRAME_NV12;
     c.model = tc_asset(PACKAGE);
-    c.backend = DD_BACKEND_CPU;
+    c.backend.name = "cpu";
     c.policy = DD_DETECT_AUTO;
     c.sink.spec = "null";
     dd_detect_settings_default(&c.settings);
@@ -249,15 +250,15 @@ Test(pipeline, every_frame_detected_drawn_and_encoded_without_copies)
     cr_assert_gt(checked, 0);
     cr_assert_geq(matched * 10, checked * 8, "%d of %d box edges in the class colour", matched,
                   checked);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_video_file_close(v);
-    dd_det_list_free(&pr.dets);
+    dd_det_list_destroy(&pr.dets);
 }
 
 Test(pipeline, latest_frame_wins_when_the_detector_is_slow)
 {
     struct dd_pipeline_config c = base_config();
-    c.backend = DD_BACKEND_GOLDEN; /* ~200x slower than the frames arrive */
+    c.backend.name = "golden"; /* ~200x slower than the frames arrive */
     c.policy = DD_DETECT_LATEST;
     c.max_frames = 30;
     struct dd_pipeline_stats s = run(&c, NULL);
@@ -291,7 +292,7 @@ Test(pipeline, filters_classes_thresholds_and_roi)
     st.roi[0] = 0.5f;
     dd_detect_settings_filter(&st, 100, 100, &l);
     cr_assert_eq(l.n, 0, "the box's centre is left of the ROI");
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }
 
 Test(pipeline, cli_prints_a_json_summary_last)

@@ -13,11 +13,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "media/gst_util.h"
 #include "accel/qdetector.h"
 #include "accel/xrt/xrt_backend.h"
-#include "pipeline/image.h"
+#include "media/image.h"
 #include "pipeline/pipeline.h"
-#include "pipeline/video_file.h"
+#include "media/video_file.h"
 #include "tests_common.h"
 
 #define PACKAGE "packages/nanodet-w8a8.ddpkg"
@@ -59,16 +60,16 @@ static void teardown(void)
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
-    dd_video_file_shutdown();
+    dd_gst_deinit();
 }
 
 TestSuite(xrt, .init = setup, .fini = teardown, .timeout = 300);
 
 static struct dd_qdetector *open_xrt(const char *xb, unsigned timeout_ms, struct dd_err *err)
 {
-    struct dd_backend_opts o = {NULL, xb, timeout_ms};
+    struct dd_backend_choice c = {"xrt", {NULL, xb, timeout_ms}, NULL};
     struct dd_qdetector *q = NULL;
-    if (dd_qdetector_open_opts(tc_asset(PACKAGE), DD_BACKEND_XRT, &o, &q, err) != 0) return NULL;
+    if (dd_qdetector_open(tc_asset(PACKAGE), &c, &q, err) != 0) return NULL;
     return q;
 }
 
@@ -77,14 +78,14 @@ Test(xrt, runs_the_host_path_on_the_noop_shim_with_every_frame_path)
     struct dd_err err = {{0}};
     struct dd_qdetector *q = open_xrt(xclbin, 0, &err);
     cr_assert_not_null(q, "%s", err.msg);
-    struct dd_xrt_stats st;
+    struct dd_backend_stats st;
 
     /* a frame in malloc'd memory: no DMA-BUF, a user-pointer buffer on it */
     struct dd_image img;
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample1.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     cr_assert_eq(dd_qdetector_infer(q, &f, &err), 0, "%s", err.msg);
-    dd_xrt_get_stats(q->xrt, &st);
+    dd_qdetector_get_backend_stats(q, &st);
     cr_assert_eq(st.frames_userptr, 1);
     cr_assert_eq(st.runs, 2, "preprocess and the rest: two kernel calls");
 
@@ -100,7 +101,7 @@ Test(xrt, runs_the_host_path_on_the_noop_shim_with_every_frame_path)
     struct dd_isa_frame nv = {DD_FRAME_NV12, w, h, w, w, px, px + (size_t)w * h};
     dd_qdetector_set_frame_buffer(q, fd, 0);
     cr_assert_eq(dd_qdetector_infer(q, &nv, &err), 0, "%s", err.msg);
-    dd_xrt_get_stats(q->xrt, &st);
+    dd_qdetector_get_backend_stats(q, &st);
     cr_assert_eq(st.frames_imported + st.frames_userptr, 2, "zero-copy paths");
 
     /* NV12 planes in separate allocations: only a copy joins them */
@@ -109,7 +110,7 @@ Test(xrt, runs_the_host_path_on_the_noop_shim_with_every_frame_path)
     struct dd_isa_frame apart = {DD_FRAME_NV12, w, h, w, w, px, uv};
     dd_qdetector_set_frame_buffer(q, -1, 0);
     cr_assert_eq(dd_qdetector_infer(q, &apart, &err), 0, "%s", err.msg);
-    dd_xrt_get_stats(q->xrt, &st);
+    dd_qdetector_get_backend_stats(q, &st);
     cr_assert_eq(st.frames_copied, 1);
     cr_assert_eq(st.runs, 6);
 
@@ -118,11 +119,11 @@ Test(xrt, runs_the_host_path_on_the_noop_shim_with_every_frame_path)
     struct dd_det_list dets;
     dd_det_list_init(&dets);
     cr_assert_eq(dd_qdetector_postprocess(q, w, h, &o, &dets, &err), 0, "%s", err.msg);
-    dd_det_list_free(&dets);
+    dd_det_list_destroy(&dets);
     free(uv);
     munmap(px, size);
     close(fd);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_qdetector_close(q);
 }
 
@@ -134,12 +135,12 @@ Test(xrt, a_run_past_its_timeout_is_an_error_and_the_backend_stays_failed)
     cr_assert_not_null(q, "%s", err.msg);
     struct dd_image img;
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample1.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     cr_assert_neq(dd_qdetector_infer(q, &f, &err), 0);
     cr_assert(strstr(err.msg, "did not finish within 100 ms"), "%s", err.msg);
     cr_assert_neq(dd_qdetector_infer(q, &f, &err), 0);
     cr_assert(strstr(err.msg, "reopen"), "%s", err.msg);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_qdetector_close(q); /* waits for the outstanding command */
 }
 
@@ -162,9 +163,9 @@ Test(xrt, no_card_is_a_clear_error)
     struct dd_err err = {{0}};
     cr_assert_null(open_xrt(xclbin, 0, &err));
     cr_assert(strstr(err.msg, "no FPGA device at index 0"), "%s", err.msg);
-    struct dd_backend_opts o = {"0000:03:00.1", xclbin, 0};
+    struct dd_backend_choice c = {"xrt", {"0000:03:00.1", xclbin, 0}, NULL};
     struct dd_qdetector *q = NULL;
-    cr_assert_neq(dd_qdetector_open_opts(tc_asset(PACKAGE), DD_BACKEND_XRT, &o, &q, &err), 0);
+    cr_assert_neq(dd_qdetector_open(tc_asset(PACKAGE), &c, &q, &err), 0);
     cr_assert(strstr(err.msg, "no FPGA device at 0000:03:00.1"), "%s", err.msg);
 }
 
@@ -186,9 +187,9 @@ static struct dd_pipeline_config xrt_pipeline(int fallback)
     c.source.width = 320, c.source.height = 180, c.source.format = DD_FRAME_NV12;
     c.sink.spec = "null";
     c.model = tc_asset(PACKAGE);
-    c.backend = DD_BACKEND_XRT;
-    c.backend_opts.xclbin = xclbin;
-    c.fallback_cpu = fallback;
+    c.backend.name = "xrt";
+    c.backend.opts.xclbin = xclbin;
+    c.backend.fallback = fallback ? "cpu" : NULL;
     c.max_frames = 5;
     dd_detect_settings_default(&c.settings);
     return c;
@@ -221,7 +222,7 @@ Test(xrt, the_pipeline_falls_back_to_the_cpu_backend_only_when_allowed)
     struct dd_pipeline_stats s;
     p = run_to_end(&c, &s);
     cr_assert_str_eq(s.backend, "cpu");
-    cr_assert(strstr(s.backend_fallback, "xrt: xrt: no FPGA device"), "%s", s.backend_fallback);
+    cr_assert(strstr(s.backend_fallback, "xrt: no FPGA device"), "%s", s.backend_fallback);
     cr_assert_eq(s.frames_output, 5);
     dd_pipeline_destroy(p);
 }
@@ -234,8 +235,8 @@ Test(xrt, the_pipeline_runs_its_frames_through_xrt_on_the_noop_shim)
     cr_assert_str_eq(s.backend, "xrt");
     cr_assert_eq(s.frames_processed, 5, "%s", s.last_error);
     cr_assert_eq(s.detector_errors, 0);
-    struct dd_xrt_stats xs;
-    dd_xrt_get_stats(dd_pipeline_detector(p)->xrt, &xs);
+    struct dd_backend_stats xs;
+    dd_qdetector_get_backend_stats(dd_pipeline_detector(p), &xs);
     cr_assert_eq(xs.frames_imported + xs.frames_userptr, 5, "pipeline frames go zero-copy");
     cr_assert_eq(xs.frames_copied, 0);
     cr_assert_eq(s.accel_imported + s.accel_userptr, 5, "and the pipeline's stats say so");

@@ -21,8 +21,8 @@ Test(ap, identical_detections_score_one)
     int n;
     cr_assert_float_eq(dd_ap_mean(&ap, &n), 1.0, 1e-12);
     cr_assert_eq(n, 2);
-    dd_det_list_free(&ref);
-    dd_ap_free(&ap);
+    dd_det_list_destroy(&ref);
+    dd_ap_destroy(&ap);
 }
 
 Test(ap, hand_computed_curve)
@@ -43,9 +43,9 @@ Test(ap, hand_computed_curve)
     dd_ap_add_frame(&ap, &ref, &pred);
     cr_assert_float_eq(dd_ap_class(&ap, 0), 5.0 / 6.0, 1e-12);
     cr_assert(isnan(dd_ap_mean(&(struct dd_ap){0, 0.5f, NULL}, NULL)));
-    dd_det_list_free(&ref);
-    dd_det_list_free(&pred);
-    dd_ap_free(&ap);
+    dd_det_list_destroy(&ref);
+    dd_det_list_destroy(&pred);
+    dd_ap_destroy(&ap);
 }
 
 Test(ap, low_overlap_and_wrong_class_do_not_count)
@@ -62,7 +62,7 @@ Test(ap, low_overlap_and_wrong_class_do_not_count)
     int n;
     cr_assert_float_eq(dd_ap_mean(&ap, &n), 0.0, 1e-12);
     cr_assert_eq(n, 1, "class 1 has no reference boxes and is not averaged");
-    dd_det_list_free(&ref);
-    dd_det_list_free(&pred);
-    dd_ap_free(&ap);
+    dd_det_list_destroy(&ref);
+    dd_det_list_destroy(&pred);
+    dd_ap_destroy(&ap);
 }

@@ -40,25 +40,25 @@ Test(compiler, blazeface_w8a8_finds_the_float_faces, .timeout = 300)
     close(fd);
     cr_assert_eq(dd_pkg_write(p, path, &err), 0, "%s", err.msg);
     struct dd_qdetector *q;
-    cr_assert_eq(dd_qdetector_open(path, DD_BACKEND_GOLDEN, &q, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_qdetector_open(path, DD_BACKEND_ONLY("golden"), &q, &err), 0, "%s", err.msg);
     struct dd_det_list fl, ql;
     dd_det_list_init(&fl);
     dd_det_list_init(&ql);
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     cr_assert_eq(dd_detector_detect(det, &img, &opts, &fl, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     cr_assert_eq(dd_qdetector_detect(q, &f, &opts, &ql, &err), 0, "%s", err.msg);
     cr_assert_eq(fl.n, 3);
     for (size_t i = 0; i < fl.n; i++)
         cr_assert(matches(&fl.v[i], &ql, 0.5f), "float face %zu not found", i);
-    dd_det_list_free(&fl);
-    dd_det_list_free(&ql);
+    dd_det_list_destroy(&fl);
+    dd_det_list_destroy(&ql);
     dd_qdetector_close(q);
     unlink(path);
     free(cos);
-    dd_image_free(&img);
-    dd_lower_free(lg);
-    dd_pkg_free(p);
+    dd_image_destroy(&img);
+    dd_lower_destroy(lg);
+    dd_pkg_destroy(p);
     dd_detector_close(det);
 }
 
@@ -81,7 +81,7 @@ Test(compiler, w4_applies_to_wide_dense_layers_only, .timeout = 300)
     cr_assert_gt(w4, 0);
     cr_assert_gt(w8, 0);
     cr_assert_eq(p->meta.wbits, 4);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
 }
 
 Test(compiler, graph_without_a_lowering_is_rejected)
@@ -112,13 +112,13 @@ Test(compiler, calibration_needs_frames, .timeout = 60)
     o.calib_step = 2; /* frame 0 is used... */
     o.calib_frames = 1;
     cr_assert_eq(dd_compile(det, m, &o, &p, &err), 0, "%s", err.msg);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
     dd_media_input_close(m);
     cr_assert_eq(dd_media_input_open(tc_asset("media/faces/sample1.jpg"), &m, &err), 0);
     struct dd_image img = {0};
     int idx;
     dd_media_input_next(m, &img, &idx, &err); /* ...so exhaust it first */
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     cr_assert_neq(dd_compile(det, m, &o, &p, &err), 0);
     cr_assert(strstr(err.msg, "no frames"), "%s", err.msg);
     dd_media_input_close(m);

@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "config/schema.h"
 #include "daemon/settings.h"
-#include "detectors/labels.h"
+#include "postproc/labels.h"
 #include "tests_common.h"
 
 static struct dd_config cfg;
@@ -34,7 +34,7 @@ Test(config, defaults_are_the_embedded_default)
     dd_config_defaults(&cfg);
     cr_assert_str_eq(cfg.source_uri, "demo");
     cr_assert_str_eq(cfg.model_package, "nanodet-w8a8");
-    cr_assert_eq(cfg.model_backend, 0);
+    cr_assert_str_eq(cfg.model_backend, "cpu");
     cr_assert_str_eq(cfg.http_listen, "127.0.0.1:8080");
     cr_assert_str_eq(cfg.sink_output, "null");
     cr_assert(isnan(cfg.score_threshold));
@@ -71,17 +71,17 @@ Test(config, values_of_every_type_parse)
     cr_assert_str_eq(cfg.source_uri, "/dev/video2");
     cr_assert_eq(cfg.source_size.w, 1280);
     cr_assert_eq(cfg.source_size.h, 720);
-    cr_assert_eq(cfg.source_format, 1);
+    cr_assert_eq(cfg.source_format, DD_FRAME_YUYV);
     cr_assert_eq(cfg.source_loop, 0);
     cr_assert_eq(cfg.source_buffers, 6);
-    cr_assert_eq(cfg.model_backend, 1);
-    cr_assert_eq(cfg.model_policy, 2);
+    cr_assert_str_eq(cfg.model_backend, "golden");
+    cr_assert_eq(cfg.model_policy, DD_DETECT_LATEST);
     cr_assert_float_eq(cfg.score_threshold, 0.5f, 1e-6);
     cr_assert_eq(cfg.max_detections, 20);
     cr_assert_eq(cfg.roi.enabled, 1);
     cr_assert_float_eq(cfg.roi.v[1], 0.2f, 1e-6);
     cr_assert_str_eq(cfg.http_token, "s3cret");
-    cr_assert_eq(cfg.log_level, 4);
+    cr_assert_eq(cfg.log_level, DD_LOG_DEBUG);
 }
 
 Test(config, errors_name_file_line_key_and_accepted_values)
@@ -95,7 +95,7 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
     expect_error("[model]\nbackend = tpu\n",
-                 "'tpu' is not valid (accepted: cpu|golden|xrt|hlssim)");
+                 "'tpu' is not valid (accepted: cpu|golden|hlssim|xrt)");
     expect_error("[source]\nloop = maybe\n", "accepted: true|false");
     expect_error("[source]\nsize = 1281x720\n", "WIDTHxHEIGHT");
     expect_error("[source]\nsize = 640\n", "WIDTHxHEIGHT");
@@ -228,14 +228,14 @@ Test(config, backend_options_reach_the_pipeline_config)
     struct dd_pipeline_strings strs;
     struct dd_pipeline_config pc;
     cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0, "%s", err.msg);
-    cr_assert_eq(pc.backend, DD_BACKEND_XRT);
-    cr_assert_str_eq(pc.backend_opts.xclbin, "/opt/fpga/detectd.xclbin");
-    cr_assert_str_eq(pc.backend_opts.xrt_device, "2");
-    cr_assert_eq(pc.backend_opts.timeout_ms, 500);
-    cr_assert_eq(pc.fallback_cpu, 0);
+    cr_assert_str_eq(pc.backend.name, "xrt");
+    cr_assert_str_eq(pc.backend.opts.xclbin, "/opt/fpga/detectd.xclbin");
+    cr_assert_str_eq(pc.backend.opts.xrt_device, "2");
+    cr_assert_eq(pc.backend.opts.timeout_ms, 500);
+    cr_assert_null(pc.backend.fallback);
     cr_assert_eq(load("[model]\nbackend = hlssim\nxclbin = board\n"), 0);
     cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0);
-    cr_assert_eq(pc.backend, DD_BACKEND_HLSSIM);
-    cr_assert(strstr(pc.backend_opts.xclbin, "/xclbin/board"), "%s", pc.backend_opts.xclbin);
-    cr_assert_eq(pc.fallback_cpu, 1, "fallback = cpu by default");
+    cr_assert_str_eq(pc.backend.name, "hlssim");
+    cr_assert(strstr(pc.backend.opts.xclbin, "/xclbin/board"), "%s", pc.backend.opts.xclbin);
+    cr_assert_str_eq(pc.backend.fallback, "cpu", "fallback = cpu by default");
 }

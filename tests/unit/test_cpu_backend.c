@@ -29,11 +29,11 @@ static bool same_as_golden(const struct dd_pkg *p, const struct dd_isa_frame *f)
     for (uint32_t i = 0; i < p->arena_size; i++) a[i] = (int8_t)rnd(256);
     memcpy(b, a, p->arena_size);
     struct dd_cpu_prog *cp;
-    cr_assert_eq(dd_cpu_prepare(p, &cp, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_cpu_create(p, &cp, &err), 0, "%s", err.msg);
     dd_golden_insn(p, 0, a, f);
     dd_cpu_insn(cp, 0, b, f);
     bool same = memcmp(a, b, p->arena_size) == 0;
-    dd_cpu_free(cp);
+    dd_cpu_destroy(cp);
     free(a);
     free(b);
     return same;
@@ -165,11 +165,11 @@ Test(cpu_backend, random_input_frames_match_golden, .timeout = 120)
         cr_assert_eq(dd_isa_frame_check(&ri.f, &err), 0, "%s", err.msg);
         int8_t *a = calloc(1, ri.p.arena_size), *b = calloc(1, ri.p.arena_size);
         struct dd_cpu_prog *cp;
-        cr_assert_eq(dd_cpu_prepare(&ri.p, &cp, &err), 0, "%s", err.msg);
+        cr_assert_eq(dd_cpu_create(&ri.p, &cp, &err), 0, "%s", err.msg);
         dd_golden_insn(&ri.p, 0, a, &ri.f);
         dd_cpu_insn(cp, 0, b, &ri.f);
         cr_assert_eq(memcmp(a, b, ri.p.arena_size), 0, "case %d: %s differs", it, ri.desc);
-        dd_cpu_free(cp);
+        dd_cpu_destroy(cp);
         free(a);
         free(b);
         random_input_free(&ri);
@@ -188,7 +188,7 @@ Test(cpu_backend, random_convolutions_match_golden, .timeout = 300)
 
 Test(cpu_backend, random_convolutions_match_golden_on_the_scalar_kernel, .timeout = 300)
 {
-    setenv("DETECTD_CPU_KERNEL", "scalar", 1); /* read by dd_cpu_prepare */
+    setenv("DETECTD_CPU_KERNEL", "scalar", 1); /* read by dd_cpu_create */
     for (int it = 0; it < 150; it++) random_conv(it);
 }
 
@@ -197,7 +197,7 @@ Test(cpu_backend, random_convolutions_match_golden_on_the_avx2_kernel, .timeout 
 #if defined(__x86_64__)
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx2")) cr_skip_test("no AVX2 on this CPU");
-    setenv("DETECTD_CPU_KERNEL", "avx2", 1); /* read by dd_cpu_prepare */
+    setenv("DETECTD_CPU_KERNEL", "avx2", 1); /* read by dd_cpu_create */
     for (int it = 0; it < 150; it++) random_conv(it);
 #else
     cr_skip_test("x86-64 only");
@@ -210,16 +210,16 @@ Test(cpu_backend, whole_blazeface_matches_golden_tensor_by_tensor, .timeout = 30
     struct dd_image img;
     struct dd_err err = {{0}};
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample2.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     int8_t *a = calloc(1, p->arena_size), *b = calloc(1, p->arena_size);
     struct dd_cpu_prog *cp;
-    cr_assert_eq(dd_cpu_prepare(p, &cp, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_cpu_create(p, &cp, &err), 0, "%s", err.msg);
     cr_assert_eq(dd_golden_run(p, a, &f, &err), 0, "%s", err.msg);
     cr_assert_eq(dd_cpu_run(cp, b, &f, &err), 0, "%s", err.msg);
     cr_assert_eq(memcmp(a, b, p->arena_size), 0, "arena differs after the whole program");
-    dd_cpu_free(cp);
+    dd_cpu_destroy(cp);
     free(a);
     free(b);
-    dd_image_free(&img);
-    dd_pkg_free(p);
+    dd_image_destroy(&img);
+    dd_pkg_destroy(p);
 }

@@ -45,7 +45,7 @@ Test(decode_nanodet, box_around_cell_centre)
     dd_det_list_clear(&out);
     cr_assert_eq(dd_decode_nanodet(&lv, 1, C, B, 0.1f, &out), 0);
     cr_assert_eq(out.n, 2);
-    dd_det_list_free(&out);
+    dd_det_list_destroy(&out);
 }
 
 Test(decode_nanodet, rejects_bad_bins)
@@ -84,5 +84,5 @@ Test(decode_blazeface, anchor_offsets_and_clamped_logits)
     cr_assert_eq(out.v[0].n_keypoints, 6);
     cr_assert_float_eq(out.v[0].kp[0][0], ax + 1, 1e-4);
     cr_assert_float_eq(out.v[0].kp[0][1], ay + 2, 1e-4);
-    dd_det_list_free(&out);
+    dd_det_list_destroy(&out);
 }

@@ -91,8 +91,8 @@ static void check_case(const char *name)
         cr_assert_float_eq(mine.v[i].y2, theirs.v[i].y2, 0.05);
     }
     for (int k = 0; k < g->n_outputs; k++) free(refs[k]);
-    dd_det_list_free(&mine);
-    dd_det_list_free(&theirs);
+    dd_det_list_destroy(&mine);
+    dd_det_list_destroy(&theirs);
     cJSON_Delete(meta);
     cJSON_Delete(c);
     free(mtxt);

@@ -11,7 +11,7 @@
 #include "accel/hls/estimate.h"
 #include "accel/hls/hlssim.h"
 #include "accel/qdetector.h"
-#include "pipeline/image.h"
+#include "media/image.h"
 #include "tests/random_conv.h"
 #include "tests/random_input.h"
 #include "tests_common.h"
@@ -31,11 +31,11 @@ static int same_one(const struct dd_pkg *p, const struct dd_isa_frame *f)
     for (uint32_t i = 0; i < p->arena_size; i++) a[i] = (int8_t)rnd(256);
     memcpy(b, a, p->arena_size);
     struct dd_hlssim *h;
-    cr_assert_eq(dd_hlssim_prepare(p, &h, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_hlssim_create(p, &h, &err), 0, "%s", err.msg);
     dd_golden_insn(p, 0, a, f);
     cr_assert_eq(dd_hlssim_run(h, b, f, 0, 1, &err), 0, "%s", err.msg);
     int same = memcmp(a, b, p->arena_size) == 0;
-    dd_hlssim_free(h);
+    dd_hlssim_destroy(h);
     free(a);
     free(b);
     return same;
@@ -68,7 +68,7 @@ static void program_matches(const struct dd_pkg *p, const struct dd_isa_frame *f
 {
     struct dd_err err = {{0}};
     struct dd_hlssim *h;
-    cr_assert_eq(dd_hlssim_prepare(p, &h, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_hlssim_create(p, &h, &err), 0, "%s", err.msg);
     size_t size;
     uint32_t toff;
     const uint8_t *img = dd_hlssim_program(h, &size, &toff);
@@ -89,7 +89,7 @@ static void program_matches(const struct dd_pkg *p, const struct dd_isa_frame *f
     cr_assert_eq(dd_hlssim_run(h, b, f, 0, p->n_insns, &err), 0, "%s", err.msg);
     cr_assert_eq(memcmp(a, b, p->arena_size), 0, "%s: one-call run differs", what);
     cr_log_info("%s: %u instructions bit-exact with golden", what, p->n_insns);
-    dd_hlssim_free(h);
+    dd_hlssim_destroy(h);
     free(a);
     free(b);
 }
@@ -101,10 +101,10 @@ Test(hls, nanodet_program_matches_golden_instruction_by_instruction, .timeout = 
     cr_assert_eq(dd_pkg_load(tc_asset("packages/nanodet-w8a8.ddpkg"), &p, &err), 0, "%s", err.msg);
     struct dd_image img;
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample1.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     program_matches(p, &f, "nanodet int8");
-    dd_image_free(&img);
-    dd_pkg_free(p);
+    dd_image_destroy(&img);
+    dd_pkg_destroy(p);
 }
 
 Test(hls, blazeface_int8_and_int4_programs_match_golden, .timeout = 600)
@@ -112,14 +112,14 @@ Test(hls, blazeface_int8_and_int4_programs_match_golden, .timeout = 600)
     struct dd_image img;
     struct dd_err err = {{0}};
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample2.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     struct dd_pkg *p8 = tc_compile_blazeface(8, 2, NULL, NULL);
     program_matches(p8, &f, "blazeface int8");
-    dd_pkg_free(p8);
+    dd_pkg_destroy(p8);
     struct dd_pkg *p4 = tc_compile_blazeface(4, 2, NULL, NULL);
     program_matches(p4, &f, "blazeface w4a8");
-    dd_pkg_free(p4);
-    dd_image_free(&img);
+    dd_pkg_destroy(p4);
+    dd_image_destroy(&img);
 }
 
 Test(hls, the_hlssim_detector_finds_what_golden_finds)
@@ -127,11 +127,11 @@ Test(hls, the_hlssim_detector_finds_what_golden_finds)
     struct dd_qdetector *g, *h;
     struct dd_err err = {{0}};
     const char *pkg = tc_asset("packages/nanodet-w8a8.ddpkg");
-    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_GOLDEN, &g, &err), 0, "%s", err.msg);
-    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_HLSSIM, &h, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_ONLY("golden"), &g, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_qdetector_open(pkg, DD_BACKEND_ONLY("hlssim"), &h, &err), 0, "%s", err.msg);
     struct dd_image img;
     cr_assert_eq(dd_image_load(tc_asset("media/faces/sample3.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
     struct dd_detect_opts o = DD_DETECT_OPTS_DEFAULT;
     struct dd_det_list a, b;
     dd_det_list_init(&a);
@@ -142,9 +142,9 @@ Test(hls, the_hlssim_detector_finds_what_golden_finds)
     cr_assert_eq(a.n, b.n);
     cr_assert_eq(memcmp(a.v, b.v, a.n * sizeof(a.v[0])), 0, "identical detections");
     cr_assert_eq(memcmp(g->arena, h->arena, g->pkg->arena_size), 0, "identical arenas");
-    dd_det_list_free(&a);
-    dd_det_list_free(&b);
-    dd_image_free(&img);
+    dd_det_list_destroy(&a);
+    dd_det_list_destroy(&b);
+    dd_image_destroy(&img);
     dd_qdetector_close(g);
     dd_qdetector_close(h);
 }
@@ -159,7 +159,7 @@ Test(hls, programs_beyond_the_kernels_buffers_are_refused)
     rc.in.kh = rc.in.kw = 7;
     struct dd_hlssim *h;
     struct dd_err err = {{0}};
-    cr_assert_neq(dd_hlssim_prepare(&rc.p, &h, &err), 0);
+    cr_assert_neq(dd_hlssim_create(&rc.p, &h, &err), 0);
     cr_assert(strstr(err.msg, "exceeds the kernel's 8192"), "%s", err.msg);
     random_conv_free(&rc);
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "common/file.h"
-#include "pipeline/media_input.h"
+#include "media/media_input.h"
 #include "tests_common.h"
 
 Test(media_input, jpeg_image_is_one_frame)
@@ -21,7 +21,7 @@ Test(media_input, jpeg_image_is_one_frame)
     cr_assert_eq(idx, 0);
     cr_assert(img.width > 0 && img.height > 0);
     cr_assert_eq(dd_media_input_next(m, &img, &idx, &err), 0);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_media_input_close(m);
 }
 
@@ -34,7 +34,7 @@ Test(media_input, directory_of_images_in_name_order)
     int idx, n = 0;
     while (dd_media_input_next(m, &img, &idx, &err) == 1) cr_assert_eq(idx, n++);
     cr_assert_eq(n, 6);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_media_input_close(m);
 }
 
@@ -51,7 +51,7 @@ Test(media_input, video_frames_decode_in_order, .timeout = 120)
         cr_assert_eq(img.width, 768);
         cr_assert_eq(img.height, 576);
     }
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_media_input_close(m);
 }
 
@@ -92,7 +92,7 @@ Test(media_input, garbage_video_is_an_error, .timeout = 60)
         struct dd_image img = {0};
         int idx;
         rc = dd_media_input_next(m, &img, &idx, &err) == 1 ? 0 : -1;
-        dd_image_free(&img);
+        dd_image_destroy(&img);
         dd_media_input_close(m);
     }
     cr_assert_neq(rc, 0, "garbage decoded as video");

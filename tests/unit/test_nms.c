@@ -33,7 +33,7 @@ Test(nms, suppresses_same_class_only_and_orders_by_score)
     cr_assert_float_eq(l.v[0].score, 0.9f, 0);
     cr_assert_eq(l.v[1].cls, 1);
     cr_assert_float_eq(l.v[2].score, 0.3f, 0);
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }
 
 Test(nms, threshold_is_strict_and_max_det_caps)
@@ -53,7 +53,7 @@ Test(nms, threshold_is_strict_and_max_det_caps)
             &(struct dd_det){.x1 = 100.0f * i, .x2 = 100.0f * i + 5, .y2 = 5, .score = 0.1f * i});
     cr_assert_eq(dd_nms(&l, 0.5f, 4), 0);
     cr_assert_eq(l.n, 4);
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }
 
 Test(nms, ties_are_deterministic)
@@ -66,5 +66,5 @@ Test(nms, ties_are_deterministic)
     cr_assert_eq(dd_nms(&l, 0.5f, 0), 0);
     cr_assert_eq(l.n, 1);
     cr_assert_eq(l.v[0].y1, 0.0f, "the earlier of two equal-score boxes wins");
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }

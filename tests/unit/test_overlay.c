@@ -83,7 +83,7 @@ Test(overlay, boxes_outside_the_frame_are_clipped)
     struct dd_overlay_opts o = {2, 1, 1, NULL, 0};
     dd_overlay_detections(&c->packed, &l, &o); /* no crash, no out-of-bounds write (ASan) */
     dd_overlay_detections(&c->nv12, &l, &o);
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }
 
 Test(overlay, text_matches_the_font)
@@ -118,7 +118,7 @@ Test(overlay, label_tab_above_or_inside)
     int tab = 0;
     for (int x = 5; x < 20; x++) tab += luma(&c->nv12, x, 3) == cc.y;
     cr_assert_gt(tab, 3);
-    dd_det_list_free(&l);
+    dd_det_list_destroy(&l);
 }
 
 Test(overlay, rgb_to_yuv_matches_bt601)

@@ -33,9 +33,9 @@ Test(package, round_trip, .timeout = 120)
     cr_assert_eq(memcmp(q->blob, p->blob, p->blob_size), 0);
     cr_assert_str_eq(q->meta.family, "blazeface");
     cr_assert_eq(q->meta.n_outputs, 4);
-    dd_pkg_free(q);
+    dd_pkg_destroy(q);
     free(d);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
 }
 
 static int parse_status(uint8_t *d, size_t len, char *msg)
@@ -44,7 +44,7 @@ static int parse_status(uint8_t *d, size_t len, char *msg)
     struct dd_err err = {{0}};
     int rc = dd_pkg_parse(d, len, &q, &err);
     if (rc == 0)
-        dd_pkg_free(q);
+        dd_pkg_destroy(q);
     else
         cr_assert_null(q);
     strcpy(msg, err.msg);
@@ -83,7 +83,7 @@ Test(package, damaged_files_are_rejected_with_a_reason, .timeout = 120)
     cr_assert_neq(parse_status(d, len, msg), 0);
     cr_assert(strstr(msg, "past the"), "%s", msg);
     free(d);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
 }
 
 Test(package, fuzzed_packages_never_crash, .timeout = 300)
@@ -121,5 +121,5 @@ Test(package, fuzzed_packages_never_crash, .timeout = 300)
     cr_assert_gt(rejected, 1000);
     free(d);
     free(orig);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
 }

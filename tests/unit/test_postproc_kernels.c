@@ -7,6 +7,7 @@
 
 #include "postproc/f32_kernels.h"
 #include "postproc/nms.h"
+#include "tests_common.h"
 
 static float rnd(unsigned *s, float lo, float hi)
 {
@@ -14,20 +15,17 @@ static float rnd(unsigned *s, float lo, float hi)
     return lo + (hi - lo) * (float)((*s >> 8) & 0xffff) / 65535.0f;
 }
 
-Test(postproc_kernels, a_simd_set_is_selected)
+Test(postproc_kernels, the_best_set_here_is_selected)
 {
     const struct dd_postproc_kernels *k = dd_postproc_kernels_best();
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) cr_assert_str_eq(k->isa, "avx2");
-#endif
+    if (dd_cpu_has(DD_CPU_AVX2)) cr_assert_str_eq(k->isa, "avx2");
+    if (dd_cpu_has(DD_CPU_NEON)) cr_assert_str_eq(k->isa, "neon");
     cr_assert_not_null(k->iou);
 }
 
-Test(postproc_kernels, any_ge_matches_scalar)
+static void any_ge_case(const struct dd_postproc_kernels *k)
 {
-    const struct dd_postproc_kernels *k = dd_postproc_kernels_best(),
-                                     *s = dd_postproc_kernels_scalar();
+    const struct dd_postproc_kernels *s = dd_postproc_kernels_scalar();
     unsigned seed = 1;
     float v[97];
     for (int it = 0; it < 5000; it++) {
@@ -40,10 +38,9 @@ Test(postproc_kernels, any_ge_matches_scalar)
     }
 }
 
-Test(postproc_kernels, iou_matches_scalar_bit_for_bit)
+static void iou_case(const struct dd_postproc_kernels *k)
 {
-    const struct dd_postproc_kernels *k = dd_postproc_kernels_best(),
-                                     *s = dd_postproc_kernels_scalar();
+    const struct dd_postproc_kernels *s = dd_postproc_kernels_scalar();
     unsigned seed = 7;
     enum { N = 45 };
     float x1[N], y1[N], x2[N], y2[N], a[N], b[N];
@@ -67,7 +64,7 @@ Test(postproc_kernels, iou_matches_scalar_bit_for_bit)
     }
 }
 
-Test(postproc_kernels, nms_same_with_either_kernels)
+static void nms_case(const struct dd_postproc_kernels *k)
 {
     unsigned seed = 3;
     for (int it = 0; it < 200; it++) {
@@ -84,11 +81,34 @@ Test(postproc_kernels, nms_same_with_either_kernels)
             dd_det_list_push(&l1, &d);
             dd_det_list_push(&l2, &d);
         }
-        cr_assert_eq(dd_nms_with(dd_postproc_kernels_best(), &l1, 0.45f, 0), 0);
+        cr_assert_eq(dd_nms_with(k, &l1, 0.45f, 0), 0);
         cr_assert_eq(dd_nms_with(dd_postproc_kernels_scalar(), &l2, 0.45f, 0), 0);
         cr_assert_eq(l1.n, l2.n);
         cr_assert_eq(memcmp(l1.v, l2.v, l1.n * sizeof(*l1.v)), 0);
-        dd_det_list_free(&l1);
-        dd_det_list_free(&l2);
+        dd_det_list_destroy(&l1);
+        dd_det_list_destroy(&l2);
     }
+}
+
+/* every variant this CPU has against the scalar twins */
+#define EACH_SET(fn)                                                                               \
+    EACH_VARIANT(dd_postproc_kernel_variants, dd_postproc_kernel_n_variants, v)                    \
+    {                                                                                              \
+        cr_log_info("postproc kernels here: %s", v->name);                                         \
+        fn(dd_postproc_kernels_variant((size_t)(v - dd_postproc_kernel_variants)));                \
+    }
+
+Test(postproc_kernels, any_ge_matches_scalar)
+{
+    EACH_SET(any_ge_case);
+}
+
+Test(postproc_kernels, iou_matches_scalar_bit_for_bit)
+{
+    EACH_SET(iou_case);
+}
+
+Test(postproc_kernels, nms_same_with_every_kernel_set)
+{
+    EACH_SET(nms_case);
 }

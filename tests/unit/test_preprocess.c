@@ -1,7 +1,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "pipeline/preprocess.h"
+#include "detectors/preprocess.h"
 
 static struct dd_input_spec spec(bool nchw, bool bgr)
 {
@@ -38,7 +38,7 @@ Test(preprocess, nchw_bgr_normalised_with_letterbox_padding)
     /* padding rows take the normalised pad pixel */
     cr_assert_float_eq(t[0 * 64 + 0 * 8 + 0], -2.0f, 1e-6);
     cr_assert_float_eq(t[2 * 64 + 7 * 8 + 7], -2.0f, 1e-6);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
 }
 
 Test(preprocess, nhwc_rgb_interpolates_a_gradient)
@@ -59,5 +59,5 @@ Test(preprocess, nhwc_rgb_interpolates_a_gradient)
     /* half-pixel 2x down samples between source pixels 2x and 2x+1 */
     for (int x = 0; x < 8; x++)
         cr_assert_float_eq(t[(3 * 8 + x) * 3 + 0], (2 * x * 10 + (2 * x + 1) * 10) / 2.0f, 1e-4);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
 }

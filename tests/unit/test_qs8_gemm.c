@@ -3,8 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accel/cpu/qs8_gemm.h"
-#include "accel/cpu/qs8_requant.h"
+#include "accel/cpu/cpu_kernels.h"
+#include "postproc/f32_kernels.h"
+#include "tests_common.h"
 
 static uint64_t s = 99;
 static uint8_t rnd8(void)
@@ -70,45 +71,68 @@ Test(qs8_gemm, scalar_against_a_direct_sum)
 
 Test(qs8_gemm, every_variant_here_matches_its_scalar_twin)
 {
-    struct dd_qs8_gemm_kernel v[8];
-    size_t n = dd_qs8_gemm_variants(v, 8);
-    cr_assert_geq(n, 1);
-    cr_assert_str_eq(v[n - 1].name, "qs8-gemm-4x32c4-scalar");
-    for (size_t i = 0; i < n; i++) {
-        cr_log_info("qs8-gemm variant here: %s", v[i].name);
-        compare(v[i]);
+    cr_assert_str_eq(dd_qs8_gemm_variants[dd_qs8_gemm_n_variants - 1].name,
+                     "qs8-gemm-4x32c4-scalar");
+    int ran = 0;
+    EACH_VARIANT(dd_qs8_gemm_variants, dd_qs8_gemm_n_variants, v)
+    {
+        cr_log_info("qs8-gemm variant here: %s", v->name);
+        compare((struct dd_qs8_gemm_kernel){(dd_qs8_gemm_fn)v->fn, v->param, v->name});
+        ran++;
     }
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512vnni"))
-        cr_assert_str_eq(v[0].name, "qs8-gemm-8x32c4-avx512vnni");
-    if (__builtin_cpu_supports("avx2")) cr_assert_geq(n, 2, "the AVX2 variant is offered");
-#endif
+    cr_assert_geq(ran, 1);
 }
 
-Test(qs8_gemm, environment_forces_a_variant)
+Test(cpu_kernels, one_cap_for_every_family)
 {
+    struct dd_cpu_kernels k;
     setenv("DETECTD_CPU_KERNEL", "scalar", 1);
-    cr_assert_str_eq(dd_qs8_gemm_best().name, "qs8-gemm-4x32c4-scalar");
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) {
+    dd_cpu_kernels_resolve(&k);
+    cr_assert_str_eq(k.gemm.name, "qs8-gemm-4x32c4-scalar");
+    cr_assert_str_eq(k.requant_name, "qs8-requant-scalar");
+    cr_assert_str_eq(k.requant_tile_name, "qs8-requant-tile-scalar");
+    cr_assert_str_eq(k.input_nv12_name, "u8-input-nv12-scalar");
+    cr_assert_str_eq(dd_postproc_kernels_best()->isa, "scalar");
+    if (dd_cpu_has(DD_CPU_AVX2)) {
+        /* avx2 caps every family at AVX2: no AVX-512 requantization under it */
         setenv("DETECTD_CPU_KERNEL", "avx2", 1);
-        cr_assert_str_eq(dd_qs8_gemm_best().name, "qs8-gemm-4x32c4-avx2");
+        dd_cpu_kernels_resolve(&k);
+        cr_assert_str_eq(k.gemm.name, "qs8-gemm-4x32c4-avx2");
+        cr_assert_str_eq(k.requant_name, "qs8-requant-scalar");
+        cr_assert_str_eq(k.requant_tile_name, "qs8-requant-tile-scalar");
+        cr_assert_str_eq(k.input_nv12_name, "u8-input-nv12-avx2");
+        cr_assert_str_eq(dd_postproc_kernels_best()->isa, "avx2");
+    } else {
+        cr_log_warn("skipped the avx2 cap: this CPU has no avx2");
     }
-#endif
     setenv("DETECTD_CPU_KERNEL", "no-such-isa", 1);
-    struct dd_qs8_gemm_kernel v[8];
-    dd_qs8_gemm_variants(v, 8);
-    cr_assert_str_eq(dd_qs8_gemm_best().name, v[0].name);
+    dd_cpu_kernels_resolve(&k);
+    cr_assert_str_eq(k.gemm.name,
+                     dd_kernel_pick(dd_qs8_gemm_variants, dd_qs8_gemm_n_variants)->name);
     unsetenv("DETECTD_CPU_KERNEL");
+    dd_cpu_kernels_resolve(&k);
+    for (size_t i = 0; i < dd_qs8_gemm_n_variants; i++)
+        if (dd_cpu_has(dd_qs8_gemm_variants[i].level)) {
+            cr_assert_str_eq(k.gemm.name, dd_qs8_gemm_variants[i].name, "the best one here");
+            break;
+        }
 }
 
-Test(qs8_requant, best_variant_matches_scalar)
+static void requant_rows(dd_qs8_requant_fn fn);
+
+Test(qs8_requant, every_variant_here_matches_scalar)
+{
+    EACH_VARIANT(dd_qs8_requant_variants, dd_qs8_requant_n_variants, v)
+    {
+        cr_log_info("qs8-requant variant here: %s", v->name);
+        requant_rows((dd_qs8_requant_fn)v->fn);
+    }
+}
+
+static void requant_rows(dd_qs8_requant_fn fn)
 {
     enum { N = 203 };
     static int32_t acc[N], m[N], mn[N], sh[N];
-    dd_qs8_requant_fn fn = dd_qs8_requant_best();
     for (int round = 0; round < 200; round++) {
         for (int c = 0; c < N; c++) {
             uint32_t r =
@@ -131,10 +155,20 @@ Test(qs8_requant, best_variant_matches_scalar)
     }
 }
 
-Test(qs8_requant, tile_variant_matches_scalar_row_by_row)
+static void requant_tiles(dd_qs8_requant_tile_fn fn);
+
+Test(qs8_requant, every_tile_variant_here_matches_scalar_row_by_row)
+{
+    EACH_VARIANT(dd_qs8_requant_tile_variants, dd_qs8_requant_tile_n_variants, v)
+    {
+        cr_log_info("qs8-requant-tile variant here: %s", v->name);
+        requant_tiles((dd_qs8_requant_tile_fn)v->fn);
+    }
+}
+
+static void requant_tiles(dd_qs8_requant_tile_fn fn)
 {
     static int32_t acc[8][32], m[32], mn[32], sh[32];
-    dd_qs8_requant_tile_fn fn = dd_qs8_requant_tile_best();
     for (int round = 0; round < 400; round++) {
         int n = 1 + round % 8;
         size_t nc = 1 + (size_t)(rnd8() % 32);

@@ -5,8 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "accel/cpu/u8_input.h"
-#include "accel/isa_input.h"
+#include "accel/cpu/cpu_kernels.h"
+#include "isa/isa_input.h"
+#include "tests_common.h"
 
 static unsigned seed = 11;
 static unsigned rnd(unsigned n)
@@ -15,13 +16,19 @@ static unsigned rnd(unsigned n)
     return (seed >> 8) % n;
 }
 
-Test(u8_input, nv12_rows_match_the_scalar_twin)
+static void check(dd_u8_input_nv12_fn best);
+
+Test(u8_input, every_nv12_variant_here_matches_the_scalar_twin)
 {
-    dd_u8_input_nv12_fn best = dd_u8_input_nv12_best();
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) cr_assert_eq(best, dd_u8_input_nv12_avx2);
-#endif
+    EACH_VARIANT(dd_u8_input_nv12_variants, dd_u8_input_nv12_n_variants, v)
+    {
+        cr_log_info("u8-input-nv12 variant here: %s", v->name);
+        check((dd_u8_input_nv12_fn)v->fn);
+    }
+}
+
+static void check(dd_u8_input_nv12_fn best)
+{
     for (int it = 0; it < 400; it++) {
         uint32_t w = 2 + 2 * rnd(200); /* even widths 2..400, read to the row's last byte */
         uint8_t *y0 = malloc(w), *y1 = malloc(w), *uv0 = malloc(w), *uv1 = malloc(w);

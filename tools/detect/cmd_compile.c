@@ -43,7 +43,7 @@ static int print_layers(struct dd_detector *det, const struct lg_graph *lg,
         }
     }
     free(cos);
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     return status;
 }
 
@@ -138,8 +138,8 @@ int dd_cmd_compile(int argc, char **argv)
                outp, pkg->meta.family, o.wbits, pkg->n_insns, pkg->n_tensors, pkg->arena_size,
                (unsigned long long)pkg->blob_size, pkg->meta_json);
     }
-    dd_pkg_free(pkg);
-    dd_lower_free(lg);
+    dd_pkg_destroy(pkg);
+    dd_lower_destroy(lg);
     dd_media_input_close(media);
     dd_detector_close(det);
     return status;

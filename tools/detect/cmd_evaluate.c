@@ -8,16 +8,11 @@
 #include <time.h>
 
 #include "accel/qdetector.h"
-#include "pipeline/media_input.h"
+#include "detectors/detector.h"
+#include "common/clock.h"
+#include "media/media_input.h"
 #include "postproc/ap.h"
 #include "tools/detect/commands.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f)
 {
@@ -97,7 +92,7 @@ int dd_cmd_evaluate(int argc, char **argv)
     long done = 0;
     double float_ms = 0, quant_ms = 0;
     if (dd_detector_open(model, &det, &err) ||
-        dd_qdetector_open(package, DD_BACKEND_GOLDEN, &q, &err) ||
+        dd_qdetector_open(package, DD_BACKEND_ONLY("golden"), &q, &err) ||
         dd_media_input_open(input, &m, &err)) {
         status = dd_cmd_fail(1, "%s", err.msg);
         goto out;
@@ -115,13 +110,13 @@ int dd_cmd_evaluate(int argc, char **argv)
     po.score_threshold = thr;
     while (done < frames && (rc = dd_media_input_next(m, &img, &idx, &err)) == 1) {
         if (idx < from || (idx - from) % step) continue;
-        double t0 = now_ms();
+        double t0 = dd_now_ms();
         if (dd_detector_detect(det, &img, &ro, &ref, &err) != 0) break;
-        double t1 = now_ms();
-        struct dd_isa_frame f = dd_isa_frame_rgb(&img);
+        double t1 = dd_now_ms();
+        struct dd_isa_frame f = dd_isa_frame_from_image(&img);
         if (dd_qdetector_detect(q, &f, &po, &pred, &err) != 0) break;
         float_ms += t1 - t0;
-        quant_ms += now_ms() - t1;
+        quant_ms += dd_now_ms() - t1;
         if (dd_ap_add_frame(&ap, &ref, &pred) != 0) {
             dd_err_set(&err, "out of memory");
             break;
@@ -154,10 +149,10 @@ int dd_cmd_evaluate(int argc, char **argv)
     }
     printf("]}\n");
 out:
-    dd_image_free(&img);
-    dd_det_list_free(&ref);
-    dd_det_list_free(&pred);
-    dd_ap_free(&ap);
+    dd_image_destroy(&img);
+    dd_det_list_destroy(&ref);
+    dd_det_list_destroy(&pred);
+    dd_ap_destroy(&ap);
     dd_media_input_close(m);
     dd_qdetector_close(q);
     dd_detector_close(det);

@@ -61,6 +61,6 @@ int dd_cmd_hls_estimate(int argc, char **argv)
            p->n_insns, (unsigned long long)e.macs, (unsigned long long)e.cycles, clock,
            e.ms_per_frame, e.fps, e.mac_utilisation, DD_HLS_MACS, e.dsp, e.bram18);
     free(per);
-    dd_pkg_free(p);
+    dd_pkg_destroy(p);
     return 0;
 }

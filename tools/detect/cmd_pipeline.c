@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "detectors/labels.h"
+#include "postproc/labels.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/stats_json.h"
 #include "tools/detect/commands.h"
@@ -24,7 +24,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: detect pipeline --source SOURCE --model PACKAGE [options]\n"
                "  --source S       /dev/videoN (V4L2), a video file, a URI, or gst:DESCRIPTION\n"
                "  --model P        model package (detect compile)\n"
-               "  --backend B      cpu (default) | golden | hlssim | xrt\n"
+               "  --backend B      the engine (default cpu), see below\n"
                "  --xclbin F       xrt: the accelerator's xclbin\n"
                "  --sink S         null (default) | drm[:CONNECTOR[@WxH]] | gst:DESCRIPTION\n"
                "  --drm-device D   DRM card (default: the first with a connected display)\n"
@@ -39,7 +39,9 @@ static void usage(FILE *f)
                "  --iou T          NMS IoU threshold (default: the model's)\n"
                "  --no-overlay     do not draw detections\n"
                "  --fps-overlay    draw an FPS line\n"
-               "  --progress S     log a stats line every S seconds (stderr)\n");
+               "  --progress S     log a stats line every S seconds (stderr)\n"
+               "backends:\n");
+    dd_cmd_print_backends(f, 2);
 }
 
 static int parse_size(const char *s, uint32_t *w, uint32_t *h)
@@ -76,7 +78,7 @@ int dd_cmd_pipeline(int argc, char **argv)
                                              {0, 0, 0, 0}};
     struct dd_pipeline_config cfg = {0};
     cfg.source.format = DD_FRAME_NV12;
-    cfg.backend = DD_BACKEND_CPU;
+    cfg.backend.name = "cpu";
     cfg.policy = DD_DETECT_AUTO;
     dd_detect_settings_default(&cfg.settings);
     float seconds = 0.0f, progress = 0.0f;
@@ -92,16 +94,7 @@ int dd_cmd_pipeline(int argc, char **argv)
             cfg.model = optarg;
             break;
         case 'b':
-            if (strcmp(optarg, "cpu") == 0)
-                cfg.backend = DD_BACKEND_CPU;
-            else if (strcmp(optarg, "golden") == 0)
-                cfg.backend = DD_BACKEND_GOLDEN;
-            else if (strcmp(optarg, "hlssim") == 0)
-                cfg.backend = DD_BACKEND_HLSSIM;
-            else if (strcmp(optarg, "xrt") == 0)
-                cfg.backend = DD_BACKEND_XRT;
-            else
-                return dd_cmd_fail(2, "--backend: '%s' is not cpu, golden, hlssim or xrt", optarg);
+            if (dd_cmd_parse_backend("--backend", optarg, 0, &cfg.backend.name) != 0) return 2;
             break;
         case 'o':
             cfg.sink.spec = optarg;
@@ -153,7 +146,7 @@ int dd_cmd_pipeline(int argc, char **argv)
             cfg.settings.overlay_fps = 1;
             break;
         case 'x':
-            cfg.backend_opts.xclbin = optarg;
+            cfg.backend.opts.xclbin = optarg;
             break;
         case 'p':
             if (dd_cmd_parse_float("--progress", optarg, 0.1f, 3600, &progress) != 0) return 2;

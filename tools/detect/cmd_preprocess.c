@@ -5,8 +5,8 @@
 
 #include "common/file.h"
 #include "detectors/detector.h"
-#include "pipeline/media_input.h"
-#include "pipeline/preprocess.h"
+#include "media/media_input.h"
+#include "detectors/preprocess.h"
 #include "tools/detect/commands.h"
 
 int dd_cmd_preprocess(int argc, char **argv)
@@ -60,7 +60,7 @@ int dd_cmd_preprocess(int argc, char **argv)
             dd_file_write(out, t, n * sizeof(float), &err) != 0)
             status = dd_cmd_fail(1, "%s", err.msg);
     }
-    dd_image_free(&img);
+    dd_image_destroy(&img);
     dd_detector_close(d);
     return status;
 }

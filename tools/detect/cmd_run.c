@@ -6,7 +6,7 @@
 
 #include "accel/qdetector.h"
 #include "detectors/detector.h"
-#include "pipeline/media_input.h"
+#include "media/media_input.h"
 #include "tools/detect/commands.h"
 
 static void usage(FILE *f)
@@ -21,12 +21,11 @@ static void usage(FILE *f)
         "  --threshold T      score threshold in [0,1] (default: the model's)\n"
         "  --iou I            NMS IoU threshold in [0,1] (default: the model's)\n"
         "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
+        "  --xclbin FILE      backend xrt: the accelerator's xclbin\n"
+        "  --device INDEX|BDF backend xrt: the FPGA (default 0)\n"
         "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
-        "                     cpu: the optimized int8 CPU backend (packages, default);\n"
-        "                     golden: the ISA's golden model (packages; the specification);\n"
-        "                     hlssim: the C simulation of the FPGA kernel (packages);\n"
-        "                     xrt: the FPGA kernel through XRT (packages; --xclbin FILE,\n"
-        "                     --device INDEX|BDF)\n");
+        "                     for packages (default cpu):\n");
+    dd_cmd_print_backends(f, 21);
 }
 
 static void print_frame(const struct dd_family_info *fi, int index, const struct dd_image *img,
@@ -88,13 +87,7 @@ int dd_cmd_run(int argc, char **argv)
             if (dd_cmd_parse_int("--max-detections", optarg, 1, 10000, &max_det)) return 2;
             break;
         case 'b':
-            if (strcmp(optarg, "float") != 0 && strcmp(optarg, "golden") != 0 &&
-                strcmp(optarg, "cpu") != 0 && strcmp(optarg, "hlssim") != 0 &&
-                strcmp(optarg, "xrt") != 0)
-                return dd_cmd_fail(
-                    2, "--backend: '%s' is not available (float, golden, cpu, hlssim, xrt)",
-                    optarg);
-            backend = optarg;
+            if (dd_cmd_parse_backend("--backend", optarg, 1, &backend) != 0) return 2;
             break;
         case 'x':
             bopts.xclbin = optarg;
@@ -126,12 +119,8 @@ int dd_cmd_run(int argc, char **argv)
                            backend);
     if (package && strcmp(backend, "xrt") == 0 && !bopts.xclbin)
         return dd_cmd_fail(2, "--backend xrt needs --xclbin FILE (the accelerator's xclbin)");
-    if (package ? dd_qdetector_open_opts(model,
-                                         strcmp(backend, "golden") == 0   ? DD_BACKEND_GOLDEN
-                                         : strcmp(backend, "hlssim") == 0 ? DD_BACKEND_HLSSIM
-                                         : strcmp(backend, "xrt") == 0    ? DD_BACKEND_XRT
-                                                                          : DD_BACKEND_CPU,
-                                         &bopts, &qdet, &err)
+    struct dd_backend_choice choice = {backend, bopts, NULL};
+    if (package ? dd_qdetector_open(model, &choice, &qdet, &err)
                 : dd_detector_open(model, &det, &err))
         return dd_cmd_fail(1, "%s", err.msg);
     const struct dd_family_info *fi = package ? &qdet->family : &det->family;
@@ -148,7 +137,7 @@ int dd_cmd_run(int argc, char **argv)
     while ((frames < 0 || done < frames) &&
            (rc = dd_media_input_next(media, &img, &index, &err)) == 1) {
         if (index < from) continue;
-        struct dd_isa_frame frame = dd_isa_frame_rgb(&img);
+        struct dd_isa_frame frame = dd_isa_frame_from_image(&img);
         if ((package ? dd_qdetector_detect(qdet, &frame, &opts, &dets, &err)
                      : dd_detector_detect(det, &img, &opts, &dets, &err)) != 0) {
             status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);
@@ -160,8 +149,8 @@ int dd_cmd_run(int argc, char **argv)
     if (status == 0 && rc < 0) status = dd_cmd_fail(1, "%s", err.msg);
     if (status == 0 && done == 0 && frames != 0)
         status = dd_cmd_fail(1, "%s: no frames to process", input);
-    dd_det_list_free(&dets);
-    dd_image_free(&img);
+    dd_det_list_destroy(&dets);
+    dd_image_destroy(&img);
     dd_media_input_close(media);
     dd_detector_close(det);
     dd_qdetector_close(qdet);

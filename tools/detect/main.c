@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/backend.h"
 #include "common/log.h"
-#include "pipeline/video_file.h"
+#include "media/gst_util.h"
 #include "tools/detect/commands.h"
 
 #ifndef DD_VERSION
@@ -65,6 +66,24 @@ int dd_cmd_parse_int(const char *opt, const char *s, long lo, long hi, long *out
     return 0;
 }
 
+int dd_cmd_parse_backend(const char *opt, const char *s, int float_too, const char **out)
+{
+    if ((float_too && strcmp(s, "float") == 0) || dd_backend_find(s)) {
+        *out = s;
+        return 0;
+    }
+    char names[128];
+    dd_cmd_fail(2, "%s: '%s' is not available (%s%s)", opt, s, float_too ? "float, " : "",
+                dd_backend_names(names, sizeof(names), ", "));
+    return -1;
+}
+
+void dd_cmd_print_backends(FILE *f, int indent)
+{
+    for (size_t i = 0; i < dd_n_backends; i++)
+        fprintf(f, "%*s%-7s %s\n", indent, "", dd_backends[i]->name, dd_backends[i]->help);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return dd_cmd_fail(2, "missing command (see detect --help)");
@@ -97,6 +116,6 @@ int main(int argc, char **argv)
         status = dd_cmd_preprocess(argc - 1, argv + 1);
     else
         return dd_cmd_fail(2, "unknown command '%s' (see detect --help)", cmd);
-    dd_video_file_shutdown();
+    dd_gst_deinit();
     return status;
 }

@@ -1,4 +1,4 @@
-#include "pipeline/image.h"
+#include "media/image.h"
 
 #include <png.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@ int dd_image_alloc(struct dd_image *img, int width, int height, struct dd_err *e
     return 0;
 }
 
-void dd_image_free(struct dd_image *img)
+void dd_image_destroy(struct dd_image *img)
 {
     free(img->rgb);
     memset(img, 0, sizeof(*img));
@@ -43,7 +43,7 @@ static int load_jpeg(const char *path, const unsigned char *data, size_t len, st
         if (tjDecompress2(tj, data, (unsigned long)len, img->rgb, w, (int)img->stride, h, TJPF_RGB,
                           TJFLAG_ACCURATEDCT) != 0) {
             dd_err_set(err, "%s: JPEG decode failed: %s", path, tjGetErrorStr2(tj));
-            dd_image_free(img);
+            dd_image_destroy(img);
         } else {
             rc = 0;
         }
@@ -69,7 +69,7 @@ static int load_png(const char *path, const unsigned char *data, size_t len, str
     }
     if (!png_image_finish_read(&p, NULL, img->rgb, (png_int_32)img->stride, NULL)) {
         dd_err_set(err, "%s: PNG decode failed: %s", path, p.message);
-        dd_image_free(img);
+        dd_image_destroy(img);
         png_image_free(&p);
         return -1;
     }

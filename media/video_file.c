@@ -1,4 +1,4 @@
-#include "pipeline/video_file.h"
+#include "media/video_file.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline/gst_util.h"
+#include "media/gst_util.h"
 
 struct dd_video_file {
     GstElement *pipeline;
@@ -102,9 +102,4 @@ int dd_video_file_read(struct dd_video_file *v, struct dd_image *img, struct dd_
     }
     gst_sample_unref(s);
     return rc;
-}
-
-void dd_video_file_shutdown(void)
-{
-    if (gst_is_initialized()) gst_deinit();
 }

@@ -1,4 +1,4 @@
-#include "detectors/labels.h"
+#include "postproc/labels.h"
 
 const char *const dd_coco_labels[DD_COCO_CLASSES] = {
     "person",        "bicycle",      "car",

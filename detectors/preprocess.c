@@ -1,4 +1,4 @@
-#include "pipeline/preprocess.h"
+#include "detectors/preprocess.h"
 
 #include <math.h>
 #include <stdlib.h>

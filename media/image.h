@@ -1,6 +1,6 @@
 /* Packed 8-bit RGB images (R, G, B per pixel, rows stride bytes apart). */
-#ifndef DD_PIPELINE_IMAGE_H
-#define DD_PIPELINE_IMAGE_H
+#ifndef DD_MEDIA_IMAGE_H
+#define DD_MEDIA_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@ struct dd_image {
 };
 
 int dd_image_alloc(struct dd_image *img, int width, int height, struct dd_err *err);
-void dd_image_free(struct dd_image *img);
+void dd_image_destroy(struct dd_image *img);
 
 /* Loads a JPEG (libjpeg-turbo) or PNG (libpng) file, chosen by content. */
 int dd_image_load(const char *path, struct dd_image *img, struct dd_err *err);

@@ -1,10 +1,10 @@
 /* Frames from a still image (one frame), a directory of JPEG/PNG images
  * (sorted by name, one frame each) or a video file (GStreamer), numbered
  * from 0. */
-#ifndef DD_PIPELINE_MEDIA_INPUT_H
-#define DD_PIPELINE_MEDIA_INPUT_H
+#ifndef DD_MEDIA_MEDIA_INPUT_H
+#define DD_MEDIA_MEDIA_INPUT_H
 
-#include "pipeline/image.h"
+#include "media/image.h"
 
 struct dd_media_input;
 

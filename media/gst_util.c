@@ -1,4 +1,4 @@
-#include "pipeline/gst_util.h"
+#include "media/gst_util.h"
 
 int dd_gst_init(struct dd_err *err)
 {
@@ -10,6 +10,11 @@ int dd_gst_init(struct dd_err *err)
         return -1;
     }
     return 0;
+}
+
+void dd_gst_deinit(void)
+{
+    if (gst_is_initialized()) gst_deinit();
 }
 
 static int message_error(GstMessage *m, struct dd_err *err)

@@ -1,12 +1,12 @@
 /* The INPUT instruction's per-pixel arithmetic (docs/ISA.md), shared by the
  * golden model and the CPU backend so both compute the same bytes. */
-#ifndef DD_ACCEL_ISA_INPUT_H
-#define DD_ACCEL_ISA_INPUT_H
+#ifndef DD_ISA_ISA_INPUT_H
+#define DD_ISA_ISA_INPUT_H
 
 #include <stdint.h>
 #include <string.h>
 
-#include "accel/isa.h"
+#include "isa/isa.h"
 
 static inline uint8_t dd_isa_clamp255(int32_t v)
 {
@@ -22,8 +22,8 @@ static inline void dd_isa_yuv_to_rgb(int32_t y, int32_t u, int32_t v, uint8_t rg
     rgb[2] = dd_isa_clamp255((298 * c + 516 * d + 128) >> 8);
 }
 
-static inline void dd_isa_frame_rgb(const struct dd_isa_frame *f, uint32_t x, uint32_t y,
-                                    uint8_t rgb[3])
+static inline void dd_isa_frame_pixel_rgb(const struct dd_isa_frame *f, uint32_t x, uint32_t y,
+                                          uint8_t rgb[3])
 {
     switch (f->format) {
     case DD_FRAME_RGB24:

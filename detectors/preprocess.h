@@ -1,11 +1,11 @@
 /* Float preprocessing for the float path: letterboxes an RGB image into a
  * model's input tensor with the model's layout, channel order and
  * normalisation (bilinear, half-pixel centres). */
-#ifndef DD_PIPELINE_PREPROCESS_H
-#define DD_PIPELINE_PREPROCESS_H
+#ifndef DD_DETECTORS_PREPROCESS_H
+#define DD_DETECTORS_PREPROCESS_H
 
-#include "detectors/model_family.h"
-#include "pipeline/image.h"
+#include "postproc/family.h"
+#include "media/image.h"
 #include "postproc/letterbox.h"
 
 /* tensor holds spec->width * spec->height * 3 floats. */

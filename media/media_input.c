@@ -1,4 +1,4 @@
-#include "pipeline/media_input.h"
+#include "media/media_input.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pipeline/video_file.h"
+#include "media/video_file.h"
 
 struct dd_media_input {
     char **files; /* still images (one for a single image) */
@@ -88,7 +88,7 @@ int dd_media_input_next(struct dd_media_input *m, struct dd_image *img, int *ind
         return rc;
     }
     if (m->next >= m->n_files) return 0;
-    dd_image_free(img);
+    dd_image_destroy(img);
     if (dd_image_load(m->files[m->next], img, err) != 0) return -1;
     *index = m->next++;
     return 1;

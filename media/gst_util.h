@@ -1,7 +1,7 @@
 /* What every GStreamer user in pipeline/ needs: process-wide init and the
  * reading of a pipeline's bus into a dd_err. */
-#ifndef DD_PIPELINE_GST_UTIL_H
-#define DD_PIPELINE_GST_UTIL_H
+#ifndef DD_MEDIA_GST_UTIL_H
+#define DD_MEDIA_GST_UTIL_H
 
 #include <gst/gst.h>
 
@@ -9,6 +9,9 @@
 
 /* Initializes GStreamer once per process. */
 int dd_gst_init(struct dd_err *err);
+/* Releases GStreamer's process-wide state at exit (after every pipeline and
+ * video is closed). */
+void dd_gst_deinit(void);
 
 /* Pops every message queued on the bus (nobody else reads it, so it must not
  * grow); returns -1 with "ELEMENT: message" for the first ERROR, else 0. */

@@ -1,6 +1,6 @@
 /* Class label tables. */
-#ifndef DD_DETECTORS_LABELS_H
-#define DD_DETECTORS_LABELS_H
+#ifndef DD_POSTPROC_LABELS_H
+#define DD_POSTPROC_LABELS_H
 
 #define DD_COCO_CLASSES 80
 extern const char *const dd_coco_labels[DD_COCO_CLASSES];

@@ -16,8 +16,8 @@
  * with m in [2^30, 2^31) and s in [-30, 31]: multiplier m * 2^-(31+s), rounded * half up. The int64
  * result is offset by the output zero point and clamped to [clamp_min, clamp_max] (ReLU and ReLU6
  * are clamps), still in int64. */
-#ifndef DD_ACCEL_ISA_H
-#define DD_ACCEL_ISA_H
+#ifndef DD_ISA_ISA_H
+#define DD_ISA_ISA_H
 
 #include <stddef.h>
 #include <stdint.h>
