@@ -36,6 +36,9 @@ struct dd_pipeline {
     pthread_cond_t det_cv, finished_cv;
     struct dd_detect_settings settings;
     struct dd_pipeline_stats st; /* counters; summaries filled on read */
+    /* the source's and sink's counters, copied by the threads that write them */
+    struct dd_source_stats src_stats;
+    struct dd_sink_stats sink_stats;
     int threads_done;
     struct dd_det_list last_dets; /* output thread: the latest detections shown */
     dd_pipeline_frame_cb cb;
@@ -79,6 +82,9 @@ static void *capture_main(void *arg)
         struct dd_frame *f = NULL;
         struct dd_err e = {{0}};
         enum dd_source_result r = dd_source_next(p->src, &f, 100, &e);
+        pthread_mutex_lock(&p->mu);
+        p->src_stats = p->src->stats; /* this thread alone writes them */
+        pthread_mutex_unlock(&p->mu);
         if (r == DD_SOURCE_TIMEOUT) continue;
         if (r == DD_SOURCE_LOST) {
             DD_LOG_W("source lost: %s (reopening)", e.msg);
@@ -313,6 +319,7 @@ static void *output_main(void *arg)
         dd_stage_stats_record(&p->stage[DD_STAGE_OUTPUT], t2 - t1, c2 - c1);
         dd_stage_stats_record(&p->latency, t2 - f->t_capture_ns, 0);
         pthread_mutex_lock(&p->mu);
+        p->sink_stats = p->sink->stats; /* this thread alone writes them */
         if (rc != 0) {
             p->st.sink_errors++;
             snprintf(p->st.last_error, sizeof(p->st.last_error), "sink: %s", e.msg);
@@ -452,6 +459,8 @@ void dd_pipeline_stop(struct dd_pipeline *p)
     p->started = 0;
     pthread_mutex_lock(&p->mu);
     p->st.running = 0;
+    p->src_stats = p->src->stats; /* the threads are gone: final counters */
+    p->sink_stats = p->sink->stats;
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -485,18 +494,14 @@ void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out)
     int64_t t_end = p->threads_done ? p->t_end_ns : dd_now_ns();
     int64_t cpu_end = p->threads_done ? p->cpu_end_ns : dd_process_cpu_ns();
     int64_t t_first = p->t_first_out_ns;
+    struct dd_source_stats src = p->src_stats;
+    struct dd_sink_stats sink = p->sink_stats;
     pthread_mutex_unlock(&p->mu);
-    if (p->src) {
-        out->frames_lost = p->src->stats.lost;
-        out->source_reopens = p->src->stats.reopens;
-        out->buffer_kind = dd_buf_kind_name(p->src->stats.kind);
-        out->frame_copies = p->src->stats.copies;
-    }
-    out->frame_copies += out->accel_copied;
-    if (p->sink) {
-        out->frame_copies += p->sink->stats.copies;
-        out->sink_zero_copy = p->sink->stats.zero_copy;
-    }
+    out->frames_lost = src.lost;
+    out->source_reopens = src.reopens;
+    out->buffer_kind = dd_buf_kind_name(src.kind);
+    out->frame_copies = src.copies + out->accel_copied + sink.copies;
+    out->sink_zero_copy = sink.zero_copy;
     out->elapsed_s = (double)(t_end - p->t_start_ns) / 1e9;
     double out_s = t_first ? (double)(t_end - t_first) / 1e9 : 0.0;
     out->fps = out->frames_output > 1 && out_s > 0 ? (double)(out->frames_output - 1) / out_s : 0.0;

@@ -7,16 +7,16 @@
 #include <string.h>
 
 #include "accel/cpu/cpu_backend.h"
-#include "accel/cpu/qs8_gemm.h"
+#include "accel/cpu/cpu_kernels.h"
 #include "accel/golden.h"
 #include "postproc/f32_kernels.h"
 #include "tests/random_conv.h"
 
-static uint64_t s = 2024;
+static uint64_t rng_state = 2024;
 static uint32_t rnd(uint32_t n)
 {
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(s >> 33) % n;
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33) % n;
 }
 
 static int passed, failed;
@@ -103,7 +103,9 @@ static void postproc_case(int it)
 
 int main(void)
 {
-    struct dd_qs8_gemm_kernel k = dd_qs8_gemm_best();
+    struct dd_cpu_kernels ks;
+    dd_cpu_kernels_resolve(&ks);
+    struct dd_qs8_gemm_kernel k = ks.gemm;
     printf("kernel: %s\n", k.name);
 #if defined(__aarch64__)
     check(strcmp(k.name, "qs8-gemm-4x32c4-neon") == 0, "NEON kernel selected", 0);

@@ -255,6 +255,62 @@ static int detections_only(const char *cls_name, int tries)
     return 0;
 }
 
+/* The JSON string value of "key" in body ("" if absent), for short values. */
+static void json_string(const char *body, const char *key, char *out, size_t size)
+{
+    char needle[64];
+    snprintf(needle, sizeof(needle), "\"%s\":\"", key);
+    const char *p = strstr(body, needle);
+    *out = 0;
+    if (!p) return;
+    p += strlen(needle);
+    size_t n = 0;
+    while (p[n] && p[n] != '"' && n + 1 < size) n++;
+    memcpy(out, p, n);
+    out[n] = 0;
+}
+
+static void stat_string(const char *key, char *out, size_t size)
+{
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(r.status, 200, "%s", r.head);
+    json_string(r.body, key, out, size);
+    dh_response_free(&r);
+}
+
+Test(daemon, a_reloaded_model_that_falls_back_says_why_in_the_stats)
+{
+    dh_start(&d, base_config(NULL), 0);
+    wait_ready();
+    char why[512], backend[32];
+    stat_string("backend_fallback", why, sizeof(why));
+    cr_assert_str_eq(why, "", "the cpu backend runs as configured");
+
+    /* the FPGA backend on a machine without one: the detector swapped in runs on the
+     * fallback, and the stats say so (not the pipeline's stale word from its start) */
+    char extra[512];
+    snprintf(extra, sizeof(extra), "\n[model]\nbackend = xrt\nxclbin = /nonexistent.xclbin\n");
+    dh_write_config(&d, base_config(extra));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 30000));
+    cr_assert_eq(stat_of("config.generation"), 2);
+    for (int i = 0; i < 50 && stat_of("pipeline.detector_swaps") < 1; i++) usleep(200000);
+    cr_assert_eq(stat_of("pipeline.detector_swaps"), 1);
+    stat_string("backend_fallback", why, sizeof(why));
+    stat_string("backend", backend, sizeof(backend));
+    cr_assert_str_eq(backend, "cpu");
+    cr_assert(strstr(why, "xrt") || strstr(why, "XILINX_XRT"), "why: '%s'", why);
+
+    /* and back to the cpu backend: no fallback any more */
+    dh_write_config(&d, base_config("\n[model]\nbackend = cpu\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 30000));
+    for (int i = 0; i < 50 && stat_of("pipeline.detector_swaps") < 2; i++) usleep(200000);
+    cr_assert_eq(stat_of("pipeline.detector_swaps"), 2);
+    stat_string("backend_fallback", why, sizeof(why));
+    cr_assert_str_eq(why, "", "no fallback after the cpu backend is chosen again");
+}
+
 Test(daemon, sighup_reloads_live_keeps_the_last_good_config_and_rebuilds_what_changed)
 {
     dh_start(&d, base_config(NULL), 0);
@@ -272,6 +328,8 @@ Test(daemon, sighup_reloads_live_keeps_the_last_good_config_and_rebuilds_what_ch
     cr_assert_eq(stat_of("config.generation"), 2);
     cr_assert_eq(stat_of("pipeline_restarts"), 0);
     cr_assert(detections_only("person", 20), "only people after classes_allow = person");
+    /* the board is published every 250 ms: wait for a snapshot taken after the reload */
+    for (int i = 0; i < 50 && stat_of("pipeline.frames_captured") <= before; i++) usleep(100000);
     cr_assert_gt(stat_of("pipeline.frames_captured"), before, "the same pipeline kept capturing");
 
     /* invalid: the old config stays, the error says where */

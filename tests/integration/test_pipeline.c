@@ -310,10 +310,11 @@ Test(pipeline, cli_prints_a_json_summary_last)
     cr_assert_not_null(j, "%s", out);
     const char *keys[] = {"frames_captured", "frames_processed", "frames_output",
                           "frames_dropped",  "frame_copies",     "fps",
-                          "latency_p50_ms",  "latency_p99_ms"};
+                          "latency_p50_ms",  "latency_p99_ms",   "detections_dropped"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, keys[i])), "key %s", keys[i]);
     cr_assert_eq(cJSON_GetObjectItem(j, "frames_output")->valuedouble, 12);
+    cr_assert_eq(cJSON_GetObjectItem(j, "detections_dropped")->valuedouble, 0);
     cr_assert(cJSON_IsObject(cJSON_GetObjectItem(j, "stage_cpu_ms")));
     cr_assert(
         cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stage_cpu_ms"), "inference")));
