@@ -34,15 +34,6 @@ struct cpu_conv {
     size_t hp, wp, icp;
 };
 
-/* The element-wise loops (POOL, ADD, UPSAMPLE) are plain C that the compiler
- * vectorizes; on x86-64 each is also compiled for AVX2 and AVX-512 and the
- * loader picks the copy this CPU runs (the same source, so the same results). */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define VECTOR_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
-#else
-#define VECTOR_CLONES
-#endif
-
 struct scratch {
     const uint8_t **segs; /* the GEMM's row segments: MR x the largest kh */
     int32_t *acc;         /* [MR][max channels] */
@@ -74,6 +65,10 @@ struct workers {
     const struct row_job *jobs;
 };
 
+struct row_job;
+typedef void (*row_fn)(const struct row_job *j);
+static const row_fn *rows_for_this_cpu(void);
+
 struct dd_cpu_prog {
     const struct dd_pkg *pkg;
     struct cpu_conv *conv; /* per instruction (CONV only) */
@@ -84,6 +79,7 @@ struct dd_cpu_prog {
     dd_qs8_requant_fn requant;
     dd_qs8_requant_tile_fn requant_tile;
     dd_u8_input_nv12_fn input_nv12;
+    const row_fn *rows; /* POOL, ADD, UPSAMPLE (row_ops) */
 };
 
 /* A band of output rows of one instruction, for one thread. */
@@ -188,6 +184,7 @@ int dd_cpu_create(const struct dd_pkg *p, struct dd_cpu_prog **out, struct dd_er
     cp->requant = k.requant;
     cp->requant_tile = k.requant_tile;
     cp->input_nv12 = k.input_nv12;
+    cp->rows = rows_for_this_cpu();
     cp->conv = calloc(p->n_insns, sizeof(*cp->conv));
     size_t max_kh = 1, max_c = 1, max_biased = 0;
     for (uint32_t t = 0; t < p->n_tensors; t++)
@@ -578,7 +575,7 @@ static void lut_rows(const struct row_job *j)
 }
 
 /* POOL with channel-contiguous loops; same arithmetic as the golden model. */
-VECTOR_CLONES static void pool_rows(const struct row_job *j)
+static inline __attribute__((always_inline)) void pool_rows_body(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -631,7 +628,7 @@ VECTOR_CLONES static void pool_rows(const struct row_job *j)
 }
 
 /* ADD with channel-contiguous loops; same int64 arithmetic as the golden model. */
-VECTOR_CLONES static void add_rows(const struct row_job *j)
+static inline __attribute__((always_inline)) void add_rows_body(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -654,7 +651,7 @@ VECTOR_CLONES static void add_rows(const struct row_job *j)
 }
 
 /* UPSAMPLE 2x, channel-contiguous; the golden model's taps and rounding. */
-VECTOR_CLONES static void upsample_rows(const struct row_job *j)
+static inline __attribute__((always_inline)) void upsample_rows_body(const struct row_job *j)
 {
     const struct dd_pkg *p = j->cp->pkg;
     const struct dd_isa_insn *in = &p->insns[j->insn];
@@ -683,6 +680,59 @@ VECTOR_CLONES static void upsample_rows(const struct row_job *j)
                 dst[c] = (int8_t)dd_isa_clamp(((s + 8) >> 4) + z, in->clamp_min, in->clamp_max);
             }
         }
+}
+
+/* The element-wise loops (POOL, ADD, UPSAMPLE) are plain C that the compiler
+ * vectorizes: each body is compiled once per instruction-set level (the same
+ * source, so the same results) and the kernel registry (common/cpu_isa)
+ * picks the copy, like every other kernel family (DETECTD_CPU_KERNEL caps it). */
+#define ROW_SCALAR(op)                                                                             \
+    static void op##_scalar(const struct row_job *j)                                               \
+    {                                                                                              \
+        op##_body(j);                                                                              \
+    }
+ROW_SCALAR(pool_rows)
+ROW_SCALAR(add_rows)
+ROW_SCALAR(upsample_rows)
+#if defined(__x86_64__)
+#define ROW_X86(op)                                                                                \
+    __attribute__((target("avx2"))) static void op##_avx2(const struct row_job *j)                 \
+    {                                                                                              \
+        op##_body(j);                                                                              \
+    }                                                                                              \
+    __attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void op##_avx512(             \
+        const struct row_job *j)                                                                   \
+    {                                                                                              \
+        op##_body(j);                                                                              \
+    }
+ROW_X86(pool_rows)
+ROW_X86(add_rows)
+ROW_X86(upsample_rows)
+#endif
+
+/* The copies per level, best first: param indexes row_ops[]. */
+static const row_fn row_ops[][3] = {
+#if defined(__x86_64__)
+    {pool_rows_avx512, add_rows_avx512, upsample_rows_avx512},
+    {pool_rows_avx2, add_rows_avx2, upsample_rows_avx2},
+#endif
+    {pool_rows_scalar, add_rows_scalar, upsample_rows_scalar},
+};
+const struct dd_kernel_variant dd_i8_rowops_variants[] = {
+#if defined(__x86_64__)
+    {"i8-pool-add-upsample-avx512", DD_CPU_AVX512, NULL, 0},
+    {"i8-pool-add-upsample-avx2", DD_CPU_AVX2, NULL, 1},
+    {"i8-pool-add-upsample-scalar", DD_CPU_SCALAR, NULL, 2},
+#else
+    {"i8-pool-add-upsample-scalar", DD_CPU_SCALAR, NULL, 0},
+#endif
+};
+const size_t dd_i8_rowops_n_variants =
+    sizeof(dd_i8_rowops_variants) / sizeof(dd_i8_rowops_variants[0]);
+
+static const row_fn *rows_for_this_cpu(void)
+{
+    return row_ops[dd_kernel_pick(dd_i8_rowops_variants, dd_i8_rowops_n_variants)->param];
 }
 
 /* INPUT: the golden model's arithmetic with the horizontal taps computed once
@@ -787,13 +837,13 @@ void dd_cpu_insn(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena, const struct
         run_rows(cp, i, arena, f, NULL, conv_dense_rows);
         break;
     case DD_ISA_POOL:
-        run_rows(cp, i, arena, f, NULL, pool_rows);
+        run_rows(cp, i, arena, f, NULL, cp->rows[0]);
         break;
     case DD_ISA_ADD:
-        run_rows(cp, i, arena, f, NULL, add_rows);
+        run_rows(cp, i, arena, f, NULL, cp->rows[1]);
         break;
     case DD_ISA_UPSAMPLE:
-        run_rows(cp, i, arena, f, NULL, upsample_rows);
+        run_rows(cp, i, arena, f, NULL, cp->rows[2]);
         break;
     case DD_ISA_INPUT:
         input(cp, i, arena, f);

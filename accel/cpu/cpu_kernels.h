@@ -19,6 +19,10 @@ extern const struct dd_kernel_variant dd_qs8_requant_tile_variants[];
 extern const size_t dd_qs8_requant_tile_n_variants;
 extern const struct dd_kernel_variant dd_u8_input_nv12_variants[];
 extern const size_t dd_u8_input_nv12_n_variants;
+/* POOL, ADD and UPSAMPLE rows: compiler-vectorized C compiled per level (accel/cpu/cpu_backend.c)
+ */
+extern const struct dd_kernel_variant dd_i8_rowops_variants[];
+extern const size_t dd_i8_rowops_n_variants;
 
 /* The kernels one prepared program runs with. */
 struct dd_cpu_kernels {

@@ -334,3 +334,32 @@ Test(pipeline, cli_prints_a_json_summary_last)
     free(out);
     free(err);
 }
+
+/* The stats are read while every stage runs (as the daemon does every 100 ms): the
+ * ThreadSanitizer configuration of the suite checks the reads are synchronised. */
+Test(pipeline, stats_read_while_every_stage_runs)
+{
+    struct dd_pipeline_config c = base_config();
+    c.source.width = 320, c.source.height = 180;
+    c.max_frames = 40;
+    struct dd_err err = {{0}};
+    struct dd_pipeline *p;
+    cr_assert_eq(dd_pipeline_create(&c, &p, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_pipeline_start(p, &err), 0, "%s", err.msg);
+    struct dd_pipeline_stats s;
+    uint64_t last = 0;
+    int reads = 0;
+    while (dd_pipeline_wait(p, 5) == 0) {
+        dd_pipeline_get_stats(p, &s);
+        cr_assert_geq(s.frames_output, last, "counters never go back");
+        last = s.frames_output;
+        reads++;
+    }
+    dd_pipeline_stop(p);
+    dd_pipeline_get_stats(p, &s);
+    cr_assert_eq(s.frames_output, 40, "%s", s.last_error);
+    cr_assert_eq(s.frame_copies, 0);
+    cr_assert_not_null(s.buffer_kind);
+    cr_log_info("%d stats reads while running", reads);
+    dd_pipeline_destroy(p);
+}
