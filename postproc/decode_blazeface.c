@@ -46,15 +46,6 @@ int dd_decode_blazeface(const struct dd_blazeface_level *levels, int n_levels, i
 
 /* ---- the family ---- */
 
-static int find_output(const struct dd_shape *outputs, int n, int64_t cells, int64_t last)
-{
-    for (int k = 0; k < n; k++) {
-        const struct dd_shape *s = &outputs[k];
-        if (s->rank == 3 && s->d[0] == 1 && s->d[1] == cells && s->d[2] == last) return k;
-    }
-    return -1;
-}
-
 static int blazeface_match(const struct dd_shape *outputs, int n, struct dd_family_info *fi)
 {
     static const int strides[] = {16, 32}, anchors[] = {2, 6};
@@ -62,7 +53,8 @@ static int blazeface_match(const struct dd_shape *outputs, int n, struct dd_fami
     fi->n_levels = 0;
     for (int l = 0; l < 2; l++) {
         int64_t cells = (int64_t)(in->width / strides[l]) * (in->height / strides[l]) * anchors[l];
-        int sc = find_output(outputs, n, cells, 1), rg = find_output(outputs, n, cells, 16);
+        int sc = dd_family_find_output(outputs, n, cells, 1),
+            rg = dd_family_find_output(outputs, n, cells, 16);
         if (sc < 0 || rg < 0) return -1;
         fi->levels[fi->n_levels++] = (struct dd_family_level){strides[l], sc, rg, anchors[l]};
     }

@@ -53,16 +53,6 @@ int dd_decode_nanodet(const struct dd_nanodet_level *levels, int n_levels, int n
 
 /* ---- the family ---- */
 
-/* The output of shape [1, cells, last]; -1 if none. */
-static int find_output(const struct dd_shape *outputs, int n, int64_t cells, int64_t last)
-{
-    for (int k = 0; k < n; k++) {
-        const struct dd_shape *s = &outputs[k];
-        if (s->rank == 3 && s->d[0] == 1 && s->d[1] == cells && s->d[2] == last) return k;
-    }
-    return -1;
-}
-
 static int nanodet_match(const struct dd_shape *outputs, int n, struct dd_family_info *fi)
 {
     static const int strides[] = {8, 16, 32};
@@ -70,8 +60,8 @@ static int nanodet_match(const struct dd_shape *outputs, int n, struct dd_family
     fi->n_levels = 0;
     for (int l = 0; l < 3; l++) {
         int64_t cells = (int64_t)(in->width / strides[l]) * (in->height / strides[l]);
-        int cls = find_output(outputs, n, cells, DD_COCO_CLASSES);
-        int reg = find_output(outputs, n, cells, 44);
+        int cls = dd_family_find_output(outputs, n, cells, DD_COCO_CLASSES);
+        int reg = dd_family_find_output(outputs, n, cells, 44);
         if (cls < 0 || reg < 0) return -1;
         fi->levels[fi->n_levels++] = (struct dd_family_level){strides[l], cls, reg, 1};
     }

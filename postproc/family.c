@@ -67,6 +67,15 @@ bool dd_family_output_is_logits(const struct dd_family_info *fi, int output)
     return fi->family->output_is_logits && fi->family->output_is_logits(fi, output);
 }
 
+int dd_family_find_output(const struct dd_shape *outputs, int n, int64_t cells, int64_t last)
+{
+    for (int k = 0; k < n; k++) {
+        const struct dd_shape *s = &outputs[k];
+        if (s->rank == 3 && s->d[0] == 1 && s->d[1] == cells && s->d[2] == last) return k;
+    }
+    return -1;
+}
+
 int dd_family_class_index(const struct dd_family_info *fi, const char *name)
 {
     for (int i = 0; i < fi->num_classes; i++)

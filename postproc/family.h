@@ -85,6 +85,9 @@ int dd_family_decode(const struct dd_family_info *fi, const float *const *output
 /* Whether output k carries logits (the compiler keeps their range for ranking). */
 bool dd_family_output_is_logits(const struct dd_family_info *fi, int output);
 
+/* For match functions: the output of shape [1, cells, last]; -1 if none. */
+int dd_family_find_output(const struct dd_shape *outputs, int n, int64_t cells, int64_t last);
+
 /* The class index of name in fi's labels; -1 if it has no such class. */
 int dd_family_class_index(const struct dd_family_info *fi, const char *name);
 /* Whether any registered family has a class called name. */
