@@ -94,8 +94,12 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "test.conf:2: [detector] score_threshold: '1.5' is not valid (accepted: a number "
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
+#if defined(DD_WITH_XRT)
     expect_error("[model]\nbackend = tpu\n",
                  "'tpu' is not valid (accepted: cpu|golden|hlssim|xrt)");
+#else
+    expect_error("[model]\nbackend = xrt\n", "'xrt' is not valid (accepted: cpu|golden|hlssim)");
+#endif
     expect_error("[source]\nloop = maybe\n", "accepted: true|false");
     expect_error("[source]\nsize = 1281x720\n", "WIDTHxHEIGHT");
     expect_error("[source]\nsize = 640\n", "WIDTHxHEIGHT");
@@ -152,7 +156,12 @@ Test(config, the_sample_is_generated_from_the_schema_and_parses_to_the_defaults)
         snprintf(line, sizeof(line), "\n%s = %s\n", dd_cfg_keys[i].name, dd_cfg_keys[i].def);
         cr_assert(strstr(text, line), "%s missing", line);
     }
-    /* the committed deploy/detectd.conf is this text (regenerate: detectd --print-config) */
+    /* the committed deploy/detectd.conf is this text (regenerate: detectd --print-config), as
+     * written by the default build (the backend list is the registry's) */
+#if !defined(DD_WITH_XRT)
+    free(text);
+    cr_skip_test("deploy/detectd.conf is the DD_WITH_XRT=ON build's; this build has no xrt");
+#endif
     size_t n;
     char *committed = tc_read_file(DD_SOURCE_DIR "/deploy/detectd.conf", &n);
     cr_assert_eq(
@@ -222,6 +231,9 @@ Test(config, settings_resolve_classes_against_the_model)
 
 Test(config, backend_options_reach_the_pipeline_config)
 {
+#if !defined(DD_WITH_XRT)
+    cr_skip_test("no xrt backend in this build (DD_WITH_XRT=OFF)");
+#endif
     cr_assert_eq(load("[model]\nbackend = xrt\nxclbin = /opt/fpga/detectd.xclbin\nxrt_device = 2\n"
                       "xrt_timeout_ms = 500\nfallback = none\n"),
                  0, "%s", err.msg);
