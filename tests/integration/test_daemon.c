@@ -419,9 +419,11 @@ struct feeder {
 static void *feed_main(void *arg)
 {
     struct feeder *f = arg;
-    f->fd = open(f->path, O_WRONLY); /* blocks until detectd opens it */
     size_t size = 320 * 240 * 3 / 2;
     unsigned char *frame = malloc(size);
+    /* a producer that comes back: if the reader goes away (a source opened and closed while
+     * detectd starts on a loaded machine), open the FIFO again for the next reader */
+    f->fd = -1;
     for (unsigned k = 0;; k++) {
         pthread_mutex_lock(&f->mu);
         while (!f->frames && !f->quit) pthread_cond_wait(&f->cv, &f->mu);
@@ -431,12 +433,29 @@ static void *feed_main(void *arg)
         }
         f->frames--;
         pthread_mutex_unlock(&f->mu);
+        while (f->fd < 0) { /* wait for a reader without blocking (quit must get through) */
+            f->fd = open(f->path, O_WRONLY | O_NONBLOCK);
+            if (f->fd >= 0) {
+                fcntl(f->fd, F_SETFL, 0); /* blocking writes from here */
+                break;
+            }
+            pthread_mutex_lock(&f->mu);
+            int quit = f->quit;
+            pthread_mutex_unlock(&f->mu);
+            if (quit || errno != ENXIO) goto out;
+            usleep(20000);
+        }
         memset(frame, (int)(k * 7), size);
-        if (write(f->fd, frame, size) != (ssize_t)size) break;
+        if (write(f->fd, frame, size) != (ssize_t)size) {
+            close(f->fd);
+            f->fd = -1;
+            continue;
+        }
         usleep(40000);
     }
+out:
     free(frame);
-    close(f->fd);
+    if (f->fd >= 0) close(f->fd);
     return NULL;
 }
 
