@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/equalize.h"
 #include "accel/lower.h"
 #include "detectors/preprocess.h"
 
@@ -79,21 +80,46 @@ static void mse_range(const float *v, size_t n, double mn, double mx, double *lo
         }
 }
 
-/* Physical channel of IR element idx under a tensor's view. */
-static int element_channel(const struct lg_tensor *t, const struct dd_shape *s, int64_t idx)
+/* Physical coordinates (y, x, c) of IR element idx under a tensor's view. */
+static void element_phys(const struct lg_tensor *t, const struct dd_shape *s, int64_t idx,
+                         int64_t phys[3])
 {
-    if (t->view.flat) return (int)(idx % t->c);
+    const int64_t dims[3] = {t->h, t->w, t->c};
+    phys[0] = phys[1] = phys[2] = 0;
+    if (t->view.flat) {
+        phys[2] = idx % t->c, idx /= t->c;
+        phys[1] = idx % t->w, phys[0] = idx / t->w;
+        return;
+    }
     int64_t rest = idx;
     for (int k = s->rank - 1; k >= 0; k--) {
         int64_t coord = rest % s->d[k];
         rest /= s->d[k];
-        if (t->view.lo[k] >= 0 && t->view.hi[k] == 2) return (int)(coord % t->c);
+        if (t->view.lo[k] < 0) continue;
+        for (int a = t->view.hi[k]; a >= t->view.lo[k]; a--) { /* as ir_index composes them */
+            phys[a] = coord % dims[a];
+            coord /= dims[a];
+        }
     }
-    return 0;
 }
 
-static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx, struct stats *st,
-                   float *scratch)
+/* Whether position (y, x) of an h x w tensor looks at the picture rather than
+ * the letterbox padding: its centre, in model-input pixels, is inside the box. */
+static bool in_picture(const struct dd_letterbox *lb, int64_t y, int64_t x, int h, int w)
+{
+    double iy = ((double)y + 0.5) * lb->dst_h / h, ix = ((double)x + 0.5) * lb->dst_w / w;
+    return iy >= lb->box_y && iy < lb->box_y + lb->box_h && ix >= lb->box_x &&
+           ix < lb->box_x + lb->box_w;
+}
+
+/* One frame's statistics of every LG tensor with a float twin. Its values are
+ * the IR values over eq (equalized tensors) and, with lb, only positions that
+ * look at the picture: the letterbox padding holds values the runtime clamps
+ * harmlessly (BlazeFace: about -10000 logits and box offsets of +-1000 there),
+ * which would otherwise set the ranges and starve the picture of levels. */
+static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx,
+                   const struct dd_letterbox *lb, enum dd_estimator est, struct stats *st,
+                   float *scratch, float *vals)
 {
     for (int i = 0; i < lg->n_t; i++) {
         const struct lg_tensor *t = &lg->t[i];
@@ -102,28 +128,47 @@ static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx, st
         const float *d = dd_float_exec_tensor(fx, t->ir);
         size_t n = (size_t)dd_shape_count(s);
         struct stats *x = &st[i];
-        float mn = d[0], mx = d[0];
+        if (t->need_means && !x->ch_sum && !(x->ch_sum = calloc((size_t)t->c, sizeof(double))))
+            return -1;
+        size_t m = 0;
         for (size_t k = 0; k < n; k++) {
-            mn = d[k] < mn ? d[k] : mn;
-            mx = d[k] > mx ? d[k] : mx;
+            int64_t p[3];
+            element_phys(t, s, (int64_t)k, p);
+            if (lb && !in_picture(lb, p[0], p[1], t->h, t->w)) continue;
+            float v = t->eq ? d[k] / t->eq[p[2]] : d[k];
+            vals[m++] = v;
+            if (x->ch_sum) x->ch_sum[p[2]] += v;
+        }
+        if (m == 0) { /* nothing of the picture at this resolution: every position */
+            for (size_t k = 0; k < n; k++) {
+                int64_t p[3];
+                element_phys(t, s, (int64_t)k, p);
+                vals[m++] = t->eq ? d[k] / t->eq[p[2]] : d[k];
+                if (x->ch_sum) x->ch_sum[p[2]] += vals[m - 1];
+            }
+        }
+        if (x->ch_sum) x->ch_count += (double)m / t->c;
+        float mn = vals[0], mx = vals[0];
+        for (size_t k = 0; k < m; k++) {
+            mn = vals[k] < mn ? vals[k] : mn;
+            mx = vals[k] > mx ? vals[k] : mx;
         }
         x->min = x->frames ? fmin(x->min, mn) : mn;
         x->max = x->frames ? fmax(x->max, mx) : mx;
-        memcpy(scratch, d, n * sizeof(float));
-        size_t k_lo = (size_t)(1e-4 * (double)(n - 1)),
-               k_hi = (size_t)((1 - 1e-4) * (double)(n - 1));
-        x->q_lo += select_kth(scratch, n, k_lo);
-        x->q_hi += select_kth(scratch, n, k_hi);
-        double ml, mh;
-        mse_range(d, n, mn, mx, &ml, &mh);
-        x->m_lo += ml;
-        x->m_hi += mh;
-        x->frames++;
-        if (t->need_means) {
-            if (!x->ch_sum && !(x->ch_sum = calloc((size_t)t->c, sizeof(double)))) return -1;
-            for (size_t k = 0; k < n; k++) x->ch_sum[element_channel(t, s, (int64_t)k)] += d[k];
-            x->ch_count += (double)n / t->c;
+        if (est == DD_ESTIMATOR_PERCENTILE) {
+            memcpy(scratch, vals, m * sizeof(float));
+            size_t k_lo = (size_t)(1e-4 * (double)(m - 1)),
+                   k_hi = (size_t)((1 - 1e-4) * (double)(m - 1));
+            x->q_lo += select_kth(scratch, m, k_lo);
+            x->q_hi += select_kth(scratch, m, k_hi);
         }
+        if (est == DD_ESTIMATOR_MSE) {
+            double ml, mh;
+            mse_range(vals, m, mn, mx, &ml, &mh);
+            x->m_lo += ml;
+            x->m_hi += mh;
+        }
+        x->frames++;
     }
     return 0;
 }
@@ -137,8 +182,12 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
             size_t n = (size_t)dd_shape_count(&lg->ir->tensors[lg->t[i].ir].shape);
             max_n = n > max_n ? n : max_n;
         }
-    float *scratch = malloc(max_n * sizeof(float));
-    if (!scratch) return dd_err_set(err, "out of memory");
+    float *scratch = malloc(max_n * sizeof(float)), *scaled = malloc(max_n * sizeof(float));
+    if (!scratch || !scaled) {
+        free(scratch);
+        free(scaled);
+        return dd_err_set(err, "out of memory");
+    }
     struct dd_image img = {0};
     int idx, rc = 0, used = 0;
     while (used < o->calib_frames && (rc = dd_media_input_next(m, &img, &idx, err)) == 1) {
@@ -150,7 +199,8 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
             rc = -1;
             break;
         }
-        if (collect(lg, det->exec, st, scratch) != 0) {
+        if (collect(lg, det->exec, o->picture_ranges ? &lb : NULL, o->estimator, st, scratch,
+                    scaled) != 0) {
             rc = dd_err_set(err, "out of memory");
             break;
         }
@@ -158,12 +208,17 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
     }
     dd_image_destroy(&img);
     free(scratch);
+    free(scaled);
     if (rc < 0) return dd_err_prefix(err, "calibration");
     if (used == 0) return dd_err_set(err, "calibration: no frames");
     return used;
 }
 
 /* ---- quantization parameters -------------------------------------------- */
+
+/* logit(0.5 / 255): sigmoid inputs beyond +-this give LUT outputs (scale
+ * 1/255) of exactly 0 or 255/255, so their range can stop there losslessly. */
+#define SIGMOID_SATURATION 6.25
 
 static void choose_quant(const struct lg_graph *lg, struct stats *st, enum dd_estimator est,
                          const bool *logit_output)
@@ -183,6 +238,8 @@ static void choose_quant(const struct lg_graph *lg, struct stats *st, enum dd_es
         if (lg->t[i].ir < 0 || !st[i].frames) continue;
         int r = lg_quant_root(lg, i);
         double a = st[i].min, b = st[i].max;
+        if (full[r]) /* beyond +-SIGMOID_SATURATION the LUT's output (1/255 steps) is 0 or 1 */
+            a = fmax(a, -SIGMOID_SATURATION), b = fmin(b, SIGMOID_SATURATION);
         if (!full[r] && est == DD_ESTIMATOR_PERCENTILE)
             a = st[i].q_lo / st[i].frames, b = st[i].q_hi / st[i].frames;
         if (!full[r] && est == DD_ESTIMATOR_MSE)
@@ -301,8 +358,6 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
                      struct dd_err *err)
 {
     const struct lg_tensor *x = &lg->t[op->in0], *y = &lg->t[op->out];
-    const struct dd_tensor *wt = &lg->ir->tensors[op->weights];
-    const float *W = wt->data;
     int ic = x->c, oc = y->c, kk = op->kh * op->kw, per = kk * (op->depthwise ? 1 : ic);
     /* mixed precision: 4-bit weights only where a channel has enough taps to
      * average the rounding out; depthwise and small-fan-in layers stay int8 */
@@ -325,9 +380,9 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
         int k = 0;
         for (int t = 0; t < kk; t++) {
             if (op->depthwise)
-                row[k++] = W[(size_t)t * oc + c];
+                row[k++] = dd_equalized_weight(lg, op, t, c, c);
             else
-                for (int i = 0; i < ic; i++) row[k++] = W[((size_t)t * ic + i) * oc + c];
+                for (int i = 0; i < ic; i++) row[k++] = dd_equalized_weight(lg, op, t, i, c);
         }
         float sw = quantize_row(row, (size_t)per, qmax, q);
         double corr = 0, qsum = 0;
@@ -338,7 +393,8 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
             qsum += q[k2];
         }
         double sxw = (double)sx->scale * sw;
-        double bq = llround(((double)op->bias[c] - corr) / sxw) - (double)sx->zp * qsum;
+        double bq =
+            llround(((double)dd_equalized_bias(lg, op, c) - corr) / sxw) - (double)sx->zp * qsum;
         bias[c] = (int32_t)fmax(-2147483647.0, fmin(2147483647.0, bq));
         int32_t m, s;
         quant_multiplier(sxw / sy->scale, &m, &s);
@@ -486,6 +542,8 @@ static char *make_meta(const struct dd_detector *det, const struct lg_graph *lg,
     cJSON_AddStringToObject(cal, "estimator",
                             o->estimator == DD_ESTIMATOR_MINMAX ? "minmax" : "percentile");
     cJSON_AddBoolToObject(cal, "bias_correction", o->bias_correction);
+    cJSON_AddBoolToObject(cal, "equalization", o->equalize);
+    cJSON_AddBoolToObject(cal, "picture_ranges", o->picture_ranges);
     char *txt = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return txt;
@@ -508,6 +566,10 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
         return dd_err_set(err, "need at least one calibration frame");
     struct lg_graph *lg;
     if (dd_lower(det->graph, &lg, err) != 0) return dd_err_prefix(err, "lowering");
+    if (o->equalize && dd_equalize(lg, err) < 0) {
+        dd_lower_destroy(lg);
+        return -1;
+    }
     struct stats *st = calloc((size_t)lg->n_t, sizeof(*st));
     struct dd_pkg *p = calloc(1, sizeof(*p));
     struct blob b = {0};

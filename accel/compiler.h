@@ -36,11 +36,13 @@ struct dd_compile_opts {
     int calib_step;   /* use every calib_step-th frame of the source */
     enum dd_estimator estimator;
     bool bias_correction;
+    bool equalize;       /* cross-layer equalization (accel/equalize.h) */
+    bool picture_ranges; /* activation ranges from the picture, not the letterbox padding */
 };
 
 #define DD_COMPILE_OPTS_DEFAULT                                                                    \
     {                                                                                              \
-        8, 32, 8, DD_ESTIMATOR_PERCENTILE, true                                                    \
+        8, 32, 8, DD_ESTIMATOR_MINMAX, true, true, true                                            \
     }
 
 /* Compiles det's graph, calibrating on frames from calib (consumed). */

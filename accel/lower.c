@@ -37,6 +37,7 @@ void dd_lower_destroy(struct lg_graph *lg)
 {
     if (!lg) return;
     for (int i = 0; i < lg->n_op; i++) free(lg->op[i].bias);
+    for (int i = 0; i < lg->n_t; i++) free(lg->t[i].eq);
     free(lg->op);
     free(lg->t);
     free(lg);
@@ -595,6 +596,77 @@ static bool view_is_row_major(const struct lg_view *v, const struct lg_tensor *t
     return next == 3;
 }
 
+/* Whether any op reads t. */
+static bool read_by_an_op(const struct lg_graph *lg, int t)
+{
+    for (int i = 0; i < lg->n_op; i++)
+        if (lg->op[i].in0 == t || lg->op[i].in1 == t) return true;
+    return false;
+}
+
+/* A dense convolution whose output is only read through channel slices (NanoDet's
+ * heads: 80 class logits and 44 box-bin logits from one 124-channel convolution,
+ * then SplitV) becomes one convolution per slice, each slice a tensor of its own
+ * with its own quantization: the class logits feeding the sigmoid no longer share
+ * a scale with the box logits. The same MACs; the unused whole shrinks to 1x1x1. */
+static int split_sliced_convs(struct lower *L)
+{
+    struct lg_graph *lg = L->lg;
+    for (int i = 0; i < lg->n_op; i++) {
+        struct lg_op *op = &lg->op[i];
+        int r = op->out, kids = 0, covered = 0;
+        if (op->kind != LG_CONV || op->depthwise || lg->t[r].parent >= 0 || lg->t[r].tie >= 0)
+            continue;
+        bool ok = !read_by_an_op(lg, r);
+        for (int k = 0; k < lg->n_outputs && ok; k++) ok = lg->outputs[k].tensor != r;
+        for (int t = 0; t < lg->n_t && ok; t++) {
+            if (lg->t[t].tie == r) ok = false;
+            if (lg->t[t].parent != r) continue;
+            for (int u = 0; u < lg->n_t; u++) /* slices of slices stay as they are */
+                if (lg->t[u].parent == t) ok = false;
+            kids++, covered += lg->t[t].c;
+        }
+        if (!ok || kids < 2 || covered != lg->t[r].c) continue;
+        const struct lg_op whole = lg->op[i]; /* its bias is freed once every slice has a copy */
+        int first = 1;
+        for (int t = 0; t < lg->n_t; t++) {
+            if (lg->t[t].parent != r) continue;
+            struct lg_op nop = whole;
+            nop.out = t;
+            nop.oc_off = whole.oc_off + lg->t[t].ch_off;
+            nop.bias = malloc((size_t)lg->t[t].c * sizeof(float));
+            if (!nop.bias) return dd_err_set(L->err, "out of memory");
+            memcpy(nop.bias, whole.bias + lg->t[t].ch_off, (size_t)lg->t[t].c * sizeof(float));
+            lg->t[t].parent = -1;
+            lg->t[t].ch_off = 0;
+            if (first) { /* the op itself becomes the first slice's */
+                lg->op[i] = nop;
+                first = 0;
+                continue;
+            }
+            if (lg->n_op == lg->cap_op) {
+                int cap = 2 * lg->cap_op;
+                struct lg_op *o = realloc(lg->op, (size_t)cap * sizeof(*o));
+                if (!o) {
+                    free(nop.bias);
+                    return dd_err_set(L->err, "out of memory");
+                }
+                lg->op = o;
+                lg->cap_op = cap;
+            }
+            memmove(&lg->op[i + 2], &lg->op[i + 1], (size_t)(lg->n_op - i - 1) * sizeof(*lg->op));
+            lg->op[++i] = nop; /* right after its sibling: still before every reader */
+            lg->n_op++;
+        }
+        free(whole.bias);
+        lg->t[r].ir = -1;
+        lg->t[r].h = lg->t[r].w = lg->t[r].c = 1;
+    }
+    for (int t = 0; t < lg->n_t; t++) lg->t[t].producer = -1;
+    for (int i = 0; i < lg->n_op; i++) lg->t[lg->op[i].out].producer = i;
+    return 0;
+}
+
 int dd_lower(const struct dd_graph *g, struct lg_graph **out, struct dd_err *err)
 {
     *out = NULL;
@@ -648,6 +720,8 @@ int dd_lower(const struct dd_graph *g, struct lg_graph **out, struct dd_err *err
         L.lg->t[x->t].ir = g->outputs[k];
         L.lg->t[x->t].view = x->v;
     }
+    L.nd = NULL;
+    if (split_sliced_convs(&L) != 0) goto done;
     rc = 0;
 done:
     free(L.val);

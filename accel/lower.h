@@ -30,6 +30,7 @@ struct lg_tensor {
     int producer;    /* LG op index, -1 */
     int uses;        /* pending IR uses while lowering */
     bool need_means; /* a convolution input: per-channel means for bias correction */
+    float *eq;       /* owned, [c] or NULL: cross-layer equalization, value = IR value / eq[c] */
 };
 
 enum lg_kind { LG_INPUT, LG_CONV, LG_POOL, LG_ADD, LG_UPSAMPLE, LG_SIGMOID };
@@ -40,6 +41,7 @@ struct lg_op {
     int ir_node; /* for messages */
     /* CONV */
     int weights; /* IR constant tensor, HWIO (depthwise: [kh, kw, c, 1]) */
+    int oc_off;  /* dense: output channel c is the weights' channel oc_off + c */
     float *bias; /* owned, [out c] */
     int kh, kw, sh, sw, pt, pl, pb, pr;
     bool depthwise;

@@ -1,6 +1,7 @@
 #include "accel/quality.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "accel/golden.h"
@@ -32,6 +33,14 @@ static int64_t ir_index(const struct lg_tensor *t, const struct dd_shape *s, int
         idx = idx * s->d[k] + coord;
     }
     return idx;
+}
+
+/* Whether LG tensor t is a model output its family passes through a sigmoid. */
+static bool logits_tensor(const struct dd_detector *det, const struct lg_graph *lg, int t)
+{
+    for (int k = 0; k < lg->n_outputs; k++)
+        if (lg->outputs[k].tensor == t && dd_family_output_is_logits(&det->family, k)) return true;
+    return false;
 }
 
 int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const struct dd_pkg *pkg,
@@ -67,7 +76,13 @@ int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const 
         for (int y = 0; y < t->h; y++)
             for (int x = 0; x < t->w; x++)
                 for (int c = 0; c < t->c; c++)
-                    fl[((size_t)y * t->w + x) * t->c + c] = ref[ir_index(t, s, y, x, c)];
+                    fl[((size_t)y * t->w + x) * t->c + c] =
+                        ref[ir_index(t, s, y, x, c)] / (t->eq ? t->eq[c] : 1.0f);
+        if (logits_tensor(det, lg, (int)i)) /* compared as the decoder reads them: scores */
+            for (size_t k = 0; k < n; k++) {
+                q[k] = 1.0f / (1.0f + expf(-q[k]));
+                fl[k] = 1.0f / (1.0f + expf(-fl[k]));
+            }
         cos[i] = dd_cosine(q, fl, n);
         free(q);
         free(fl);

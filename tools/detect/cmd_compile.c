@@ -16,8 +16,10 @@ static void usage(FILE *f)
             "  --calib-frames N    calibration frames (default 32)\n"
             "  --calib-step S      use every S-th frame of the calibration source (default 8)\n"
             "  --wbits 8|4         weight bits (4: dense layers with >= 64 taps per channel)\n"
-            "  --estimator E       activation ranges: minmax, percentile or mse (default)\n"
+            "  --estimator E       activation ranges: minmax (default), percentile or mse\n"
             "  --no-bias-correction  skip correcting biases for weight rounding\n"
+            "  --no-equalize       skip cross-layer equalization of conv -> conv pairs\n"
+            "  --padding-ranges    activation ranges over the letterbox padding too\n"
             "  --layers MEDIA      print each layer's cosine similarity to the float model\n"
             "  --layers-frame N    the frame of MEDIA to compare on (default 0)\n");
 }
@@ -57,6 +59,8 @@ int dd_cmd_compile(int argc, char **argv)
                                              {"wbits", required_argument, 0, 'w'},
                                              {"estimator", required_argument, 0, 'e'},
                                              {"no-bias-correction", no_argument, 0, 'B'},
+                                             {"no-equalize", no_argument, 0, 'Q'},
+                                             {"padding-ranges", no_argument, 0, 'P'},
                                              {"layers", required_argument, 0, 'L'},
                                              {"layers-frame", required_argument, 0, 'F'},
                                              {"help", no_argument, 0, 'h'},
@@ -103,6 +107,12 @@ int dd_cmd_compile(int argc, char **argv)
             break;
         case 'B':
             o.bias_correction = false;
+            break;
+        case 'Q':
+            o.equalize = false;
+            break;
+        case 'P':
+            o.picture_ranges = false;
             break;
         case 'L':
             layers = optarg;

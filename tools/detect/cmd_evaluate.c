@@ -11,18 +11,31 @@
 #include "detectors/detector.h"
 #include "common/clock.h"
 #include "media/media_input.h"
+#include "postproc/agreement.h"
 #include "postproc/ap.h"
 #include "tools/detect/commands.h"
 
+/* JSON has no NaN: -1 stands for "no value" (no matched pairs). */
+static double num(double v)
+{
+    return isnan(v) ? -1.0 : v;
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: detect evaluate --model DIR|FILE --package FILE --input VIDEO|DIR [options]\n"
-            "  --from F            first frame (default 0; keep calibration frames out)\n"
-            "  --frames N          frames to evaluate (default 20)\n"
-            "  --step S            use every S-th frame from F (default 1)\n"
-            "  --ref-threshold T   float detections at or above T are the reference (default 0.3)\n"
-            "  --threshold T       package detections kept for the PR curve (default 0.05)\n");
+    fprintf(
+        f,
+        "usage: detect evaluate --model DIR|FILE --package FILE --input VIDEO|DIR [options]\n"
+        "  --from F            first frame (default 0; keep calibration frames out)\n"
+        "  --frames N          frames to evaluate (default 20)\n"
+        "  --step S            use every S-th frame from F (default 1)\n"
+        "  --ref-threshold T   float detections at or above T are the AP reference (default 0.3)\n"
+        "  --threshold T       package detections kept for the PR curve and the twin search\n"
+        "                      (default 0.05)\n"
+        "  --at T              detection-by-detection agreement at the threshold a user runs:\n"
+        "                      box IoU and |delta score| of twins, lost detections, phantoms\n"
+        "                      (default: the model's score threshold)\n"
+        "  --backend NAME      the package's engine (default cpu, bit-exact with golden)\n");
 }
 
 int dd_cmd_evaluate(int argc, char **argv)
@@ -35,11 +48,13 @@ int dd_cmd_evaluate(int argc, char **argv)
                                              {"step", required_argument, 0, 's'},
                                              {"ref-threshold", required_argument, 0, 'r'},
                                              {"threshold", required_argument, 0, 't'},
+                                             {"at", required_argument, 0, 'a'},
+                                             {"backend", required_argument, 0, 'b'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    const char *model = NULL, *package = NULL, *input = NULL;
+    const char *model = NULL, *package = NULL, *input = NULL, *backend = "cpu";
     long from = 0, frames = 20, step = 1;
-    float ref_thr = 0.3f, thr = 0.05f;
+    float ref_thr = 0.3f, thr = 0.05f, at = -1.0f;
     int c;
     optind = 1;
     opterr = 0;
@@ -69,6 +84,12 @@ int dd_cmd_evaluate(int argc, char **argv)
         case 't':
             if (dd_cmd_parse_float("--threshold", optarg, 0, 1, &thr)) return 2;
             break;
+        case 'a':
+            if (dd_cmd_parse_float("--at", optarg, 0, 1, &at)) return 2;
+            break;
+        case 'b':
+            if (dd_cmd_parse_backend("--backend", optarg, 0, &backend)) return 2;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -84,7 +105,10 @@ int dd_cmd_evaluate(int argc, char **argv)
     struct dd_qdetector *q = NULL;
     struct dd_media_input *m = NULL;
     struct dd_ap ap = {0};
-    struct dd_det_list ref, pred;
+    struct dd_agreement agree;
+    dd_agreement_init(&agree, 0.5f, thr);
+    struct dd_det_list ref, pred, all;
+    dd_det_list_init(&all);
     dd_det_list_init(&ref);
     dd_det_list_init(&pred);
     struct dd_image img = {0};
@@ -92,7 +116,7 @@ int dd_cmd_evaluate(int argc, char **argv)
     long done = 0;
     double float_ms = 0, quant_ms = 0;
     if (dd_detector_open(model, &det, &err) ||
-        dd_qdetector_open(package, DD_BACKEND_ONLY("golden"), &q, &err) ||
+        dd_qdetector_open(package, DD_BACKEND_ONLY(backend), &q, &err) ||
         dd_media_input_open(input, &m, &err)) {
         status = dd_cmd_fail(1, "%s", err.msg);
         goto out;
@@ -105,19 +129,25 @@ int dd_cmd_evaluate(int argc, char **argv)
         status = dd_cmd_fail(1, "out of memory");
         goto out;
     }
+    if (at < 0) at = det->family.default_score_threshold;
+    dd_agreement_init(&agree, at, thr);
     struct dd_detect_opts ro = DD_DETECT_OPTS_DEFAULT, po = DD_DETECT_OPTS_DEFAULT;
-    ro.score_threshold = ref_thr;
+    ro.score_threshold = thr; /* down to the floor; the AP reference is the part >= ref_thr */
     po.score_threshold = thr;
     while (done < frames && (rc = dd_media_input_next(m, &img, &idx, &err)) == 1) {
         if (idx < from || (idx - from) % step) continue;
         double t0 = dd_now_ms();
-        if (dd_detector_detect(det, &img, &ro, &ref, &err) != 0) break;
+        if (dd_detector_detect(det, &img, &ro, &all, &err) != 0) break;
+        dd_det_list_clear(&ref);
+        for (size_t i = 0; i < all.n; i++)
+            if (all.v[i].score >= ref_thr && dd_det_list_push(&ref, &all.v[i]) != 0) break;
         double t1 = dd_now_ms();
         struct dd_isa_frame f = dd_isa_frame_from_image(&img);
         if (dd_qdetector_detect(q, &f, &po, &pred, &err) != 0) break;
         float_ms += t1 - t0;
         quant_ms += dd_now_ms() - t1;
-        if (dd_ap_add_frame(&ap, &ref, &pred) != 0) {
+        if (dd_ap_add_frame(&ap, &ref, &pred) != 0 ||
+            dd_agreement_add_frame(&agree, &all, &pred) != 0) {
             dd_err_set(&err, "out of memory");
             break;
         }
@@ -133,12 +163,20 @@ int dd_cmd_evaluate(int argc, char **argv)
     }
     int n_cls;
     double map = dd_ap_mean(&ap, &n_cls);
-    printf("{\"family\":\"%s\",\"wbits\":%d,\"frames\":%ld,\"from\":%ld,\"step\":%ld,\"ref_"
-           "threshold\":%.2f,"
-           "\"map50\":%.4f,\"classes_with_reference\":%d,\"float_ms_per_frame\":%.1f,"
-           "\"golden_ms_per_frame\":%.1f,\"classes\":[",
-           det->family.name, q->pkg->meta.wbits, done, from, step, ref_thr, isnan(map) ? -1.0 : map,
-           n_cls, float_ms / done, quant_ms / done);
+    struct dd_agreement_summary as;
+    dd_agreement_summary(&agree, &as);
+    printf("{\"family\":\"%s\",\"wbits\":%d,\"backend\":\"%s\",\"frames\":%ld,\"from\":%ld,"
+           "\"step\":%ld,\"ref_threshold\":%.2f,\"map50\":%.4f,\"classes_with_reference\":%d,"
+           "\"float_ms_per_frame\":%.1f,\"quant_ms_per_frame\":%.1f,",
+           det->family.name, q->pkg->meta.wbits, backend, done, from, step, ref_thr,
+           isnan(map) ? -1.0 : map, n_cls, float_ms / done, quant_ms / done);
+    printf("\"agreement\":{\"threshold\":%.2f,\"float_detections\":%zu,"
+           "\"quant_detections\":%zu,\"matched\":%zu,\"lost\":%zu,\"phantoms\":%zu,"
+           "\"flips\":%zu,\"iou_median\":%.4f,\"iou_p01\":%.4f,\"iou_min\":%.4f,"
+           "\"dscore_median\":%.4f,\"dscore_p99\":%.4f,\"dscore_max\":%.4f},\"classes\":[",
+           at, agree.float_dets, agree.quant_dets, agree.matched, agree.lost, agree.phantoms,
+           agree.flips, num(as.iou_median), num(as.iou_p01), num(as.iou_min), num(as.dscore_median),
+           num(as.dscore_p99), num(as.dscore_max));
     int first = 1;
     for (int k = 0; k < ap.n_classes; k++) {
         double v = dd_ap_class(&ap, k);
@@ -152,6 +190,8 @@ out:
     dd_image_destroy(&img);
     dd_det_list_destroy(&ref);
     dd_det_list_destroy(&pred);
+    dd_det_list_destroy(&all);
+    dd_agreement_destroy(&agree);
     dd_ap_destroy(&ap);
     dd_media_input_close(m);
     dd_qdetector_close(q);
