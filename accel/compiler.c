@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "accel/equalize.h"
+#include "accel/gptq.h"
+#include "accel/qdetector.h"
+#include "accel/quality.h"
 #include "accel/lower.h"
 #include "detectors/preprocess.h"
 
@@ -173,8 +176,73 @@ static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx,
     return 0;
 }
 
+/* Calibration frames kept for measuring the mixed-precision choices. */
+#define KEEP_FRAMES 2
+struct kept_frames {
+    struct dd_image img[KEEP_FRAMES];
+    int n, next;
+};
+
+static void keep_frame(struct kept_frames *k, const struct dd_image *img)
+{
+    struct dd_image *d = &k->img[k->next];
+    struct dd_err e;
+    if (d->width != img->width || d->height != img->height) {
+        dd_image_destroy(d);
+        if (dd_image_alloc(d, img->width, img->height, &e) != 0) return;
+    }
+    for (int y = 0; y < img->height; y++)
+        memcpy(d->rgb + (size_t)y * d->stride, img->rgb + (size_t)y * img->stride,
+               (size_t)img->width * 3);
+    k->next = (k->next + 1) % KEEP_FRAMES;
+    if (k->n < KEEP_FRAMES) k->n++;
+}
+
+static void kept_frames_destroy(struct kept_frames *k)
+{
+    for (int i = 0; i < KEEP_FRAMES; i++) dd_image_destroy(&k->img[i]);
+}
+
+/* LG tensor t's values in physical HWC order (IR values over eq). */
+static void hwc_values(const struct lg_graph *lg, int t, const float *d, float *out)
+{
+    const struct lg_tensor *x = &lg->t[t];
+    const struct dd_shape *s = &lg->ir->tensors[x->ir].shape;
+    size_t n = (size_t)dd_shape_count(s);
+    for (size_t k = 0; k < n; k++) {
+        int64_t p[3];
+        element_phys(x, s, (int64_t)k, p);
+        out[((size_t)p[0] * x->w + (size_t)p[1]) * x->c + (size_t)p[2]] =
+            x->eq ? d[k] / x->eq[p[2]] : d[k];
+    }
+}
+
+#define GPTQ_POSITIONS 48 /* output positions sampled per frame and layer for its Hessian */
+
+/* Adds the im2col patches of a few output positions of conv op (input in HWC)
+ * to its Hessian; padding taps read 0, as the quantized convolution does. */
+static void add_patches(const struct lg_graph *lg, const struct lg_op *op, const float *in,
+                        struct dd_gptq_hessian *hs, float *patch, int frame)
+{
+    const struct lg_tensor *x = &lg->t[op->in0], *y = &lg->t[op->out];
+    long n_pos = (long)y->h * y->w;
+    for (int s = 0; s < GPTQ_POSITIONS; s++) {
+        long pos = ((long)s * n_pos / GPTQ_POSITIONS + (long)frame * 7919) % n_pos;
+        int oy = (int)(pos / y->w), ox = (int)(pos % y->w), k = 0;
+        for (int ky = 0; ky < op->kh; ky++)
+            for (int kx = 0; kx < op->kw; kx++) {
+                int iy = oy * op->sh - op->pt + ky, ix = ox * op->sw - op->pl + kx;
+                bool inside = iy >= 0 && iy < x->h && ix >= 0 && ix < x->w;
+                const float *px = in + ((size_t)iy * x->w + (size_t)ix) * x->c;
+                for (int i = 0; i < x->c; i++) patch[k++] = inside ? px[i] : 0.0f;
+            }
+        dd_gptq_hessian_add(hs, patch);
+    }
+}
+
 static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct dd_media_input *m,
-                     const struct dd_compile_opts *o, struct stats *st, struct dd_err *err)
+                     const struct dd_compile_opts *o, struct stats *st,
+                     struct dd_gptq_hessian *hess, struct kept_frames *keep, struct dd_err *err)
 {
     size_t max_n = 1;
     for (int i = 0; i < lg->n_t; i++)
@@ -182,10 +250,15 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
             size_t n = (size_t)dd_shape_count(&lg->ir->tensors[lg->t[i].ir].shape);
             max_n = n > max_n ? n : max_n;
         }
+    size_t max_patch = 1;
+    for (int i = 0; hess && i < lg->n_op; i++)
+        if (hess[i].h && (size_t)hess[i].n > max_patch) max_patch = (size_t)hess[i].n;
     float *scratch = malloc(max_n * sizeof(float)), *scaled = malloc(max_n * sizeof(float));
-    if (!scratch || !scaled) {
+    float *patch = malloc(max_patch * sizeof(float));
+    if (!scratch || !scaled || !patch) {
         free(scratch);
         free(scaled);
+        free(patch);
         return dd_err_set(err, "out of memory");
     }
     struct dd_image img = {0};
@@ -204,11 +277,19 @@ static int calibrate(struct dd_detector *det, const struct lg_graph *lg, struct 
             rc = dd_err_set(err, "out of memory");
             break;
         }
+        for (int i = 0; hess && i < lg->n_op; i++) {
+            const struct lg_op *op = &lg->op[i];
+            if (!hess[i].h || lg->t[op->in0].ir < 0) continue;
+            hwc_values(lg, op->in0, dd_float_exec_tensor(det->exec, lg->t[op->in0].ir), scaled);
+            add_patches(lg, op, scaled, &hess[i], patch, used);
+        }
+        if (keep) keep_frame(keep, &img);
         used++;
     }
     dd_image_destroy(&img);
     free(scratch);
     free(scaled);
+    free(patch);
     if (rc < 0) return dd_err_prefix(err, "calibration");
     if (used == 0) return dd_err_set(err, "calibration: no frames");
     return used;
@@ -329,6 +410,39 @@ static int clamp_range(const struct stats *o, enum dd_activation act, int32_t *l
     return 0;
 }
 
+/* Weight bits of a convolution. Mixed precision: 4-bit weights only where a
+ * channel has enough taps to average the rounding out; depthwise and
+ * small-fan-in layers stay int8. */
+static int conv_wbits(const struct lg_graph *lg, const struct lg_op *op,
+                      const struct dd_compile_opts *o)
+{
+    int per = op->kh * op->kw * (op->depthwise ? 1 : lg->t[op->in0].c);
+    return o->wbits == 4 && !op->depthwise && per >= DD_W4_MIN_FAN_IN ? 4 : 8;
+}
+
+/* Whether weights of this many bits are rounded by GPTQ. */
+static bool gptq_rounds(const struct dd_compile_opts *o, int wbits)
+{
+    return o->rounding == DD_ROUNDING_GPTQ || (o->rounding == DD_ROUNDING_GPTQ_W4 && wbits == 4);
+}
+
+/* Whether a convolution may get 4-bit weights when the mixed-precision
+ * selection measures it (dense ones). */
+static bool int4_candidate(const struct lg_op *op)
+{
+    return op->kind == LG_CONV && !op->depthwise;
+}
+
+/* Whether a convolution needs its Hessian (GPTQ may round it). */
+static bool needs_hessian(const struct lg_graph *lg, const struct lg_op *op,
+                          const struct dd_compile_opts *o)
+{
+    if (!int4_candidate(op)) return false;
+    if (o->rounding == DD_ROUNDING_GPTQ) return true;
+    if (o->rounding != DD_ROUNDING_GPTQ_W4 || o->wbits != 4) return false;
+    return o->int4_share >= 0 || conv_wbits(lg, op, o) == 4;
+}
+
 /* Quantizes one output channel's weights (n values) with the MSE-best clipping. */
 static float quantize_row(const float *w, size_t n, int qmax, int8_t *q)
 {
@@ -354,29 +468,28 @@ static float quantize_row(const float *w, size_t n, int qmax, int8_t *q)
 }
 
 static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const struct stats *st,
-                     const struct dd_compile_opts *o, struct blob *b, struct dd_isa_insn *in,
-                     struct dd_err *err)
+                     const struct dd_compile_opts *o, int wbits, struct dd_gptq_hessian *hs,
+                     struct blob *b, struct dd_isa_insn *in, struct dd_err *err)
 {
     const struct lg_tensor *x = &lg->t[op->in0], *y = &lg->t[op->out];
     int ic = x->c, oc = y->c, kk = op->kh * op->kw, per = kk * (op->depthwise ? 1 : ic);
-    /* mixed precision: 4-bit weights only where a channel has enough taps to
-     * average the rounding out; depthwise and small-fan-in layers stay int8 */
-    int wbits = o->wbits == 4 && !op->depthwise && per >= DD_W4_MIN_FAN_IN ? 4 : 8;
     int qmax = wbits == 4 ? 7 : 127;
     const struct stats *sx = &st[op->in0], *sy = &st[op->out];
     const double *means = st[op->in0].ch_sum; /* NULL when the input has no float twin */
     double mcount = st[op->in0].ch_count;
-    float *row = malloc((size_t)per * sizeof(float));
-    int8_t *q = malloc((size_t)per);
+    float *rows = malloc((size_t)oc * per * sizeof(float)), *work = NULL, *sws = NULL;
+    int8_t *qs = malloc((size_t)oc * per);
     int32_t *bias = malloc((size_t)oc * 4), *rq = malloc((size_t)oc * 12);
     size_t row_bytes = wbits == 4 ? ((size_t)per + 1) / 2 : (size_t)per;
     uint8_t *packed = calloc((size_t)oc, row_bytes);
     int rc = -1;
-    if (!row || !q || !bias || !rq || !packed) {
+    if (!rows || !qs || !bias || !rq || !packed || !(sws = malloc((size_t)oc * sizeof(float)))) {
         dd_err_set(err, "out of memory");
         goto out;
     }
+    /* every row's weights and scale; nearest rounding, or GPTQ over the whole layer */
     for (int c = 0; c < oc; c++) {
+        float *row = rows + (size_t)c * per;
         int k = 0;
         for (int t = 0; t < kk; t++) {
             if (op->depthwise)
@@ -384,7 +497,37 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
             else
                 for (int i = 0; i < ic; i++) row[k++] = dd_equalized_weight(lg, op, t, i, c);
         }
-        float sw = quantize_row(row, (size_t)per, qmax, q);
+        sws[c] = quantize_row(row, (size_t)per, qmax, qs + (size_t)c * per);
+    }
+    if (hs && hs->samples && gptq_rounds(o, wbits)) {
+        if (hs->q && hs->qmax == qmax && hs->rows == oc) { /* rounded before (mixed precision) */
+            memcpy(qs, hs->q, (size_t)oc * per);
+            memcpy(sws, hs->scale, (size_t)oc * sizeof(float));
+        } else {
+            if (!(work = malloc((size_t)oc * per * sizeof(float)))) {
+                dd_err_set(err, "out of memory");
+                goto out;
+            }
+            memcpy(work, rows, (size_t)oc * per * sizeof(float));
+            if (dd_gptq_quantize(hs, work, oc, sws, qmax, qs) < 0) {
+                dd_err_set(err, "out of memory");
+                goto out;
+            }
+            free(hs->q);
+            free(hs->scale);
+            hs->q = malloc((size_t)oc * per);
+            hs->scale = malloc((size_t)oc * sizeof(float));
+            if (hs->q && hs->scale) {
+                memcpy(hs->q, qs, (size_t)oc * per);
+                memcpy(hs->scale, sws, (size_t)oc * sizeof(float));
+                hs->rows = oc, hs->qmax = qmax;
+            }
+        }
+    }
+    for (int c = 0; c < oc; c++) {
+        const float *row = rows + (size_t)c * per;
+        const int8_t *q = qs + (size_t)c * per;
+        float sw = sws[c];
         double corr = 0, qsum = 0;
         for (int k2 = 0; k2 < per; k2++) {
             int ch = op->depthwise ? c : k2 % ic;
@@ -428,8 +571,10 @@ static int emit_conv(const struct lg_graph *lg, const struct lg_op *op, const st
     clamp_range(sy, op->act, &in->clamp_min, &in->clamp_max);
     rc = 0;
 out:
-    free(row);
-    free(q);
+    free(rows);
+    free(work);
+    free(sws);
+    free(qs);
     free(bias);
     free(rq);
     free(packed);
@@ -437,8 +582,9 @@ out:
 }
 
 static int emit_op(const struct lg_graph *lg, const struct lg_op *op, const struct stats *st,
-                   const struct dd_compile_opts *o, const struct dd_input_spec *spec,
-                   struct blob *b, struct dd_isa_insn *in, struct dd_err *err)
+                   const struct dd_compile_opts *o, int wbits, struct dd_gptq_hessian *hs,
+                   const struct dd_input_spec *spec, struct blob *b, struct dd_isa_insn *in,
+                   struct dd_err *err)
 {
     memset(in, 0, sizeof(*in));
     in->in0 = op->in0 >= 0 ? (uint16_t)op->in0 : DD_ISA_NO_TENSOR;
@@ -448,7 +594,7 @@ static int emit_op(const struct lg_graph *lg, const struct lg_op *op, const stru
     const struct stats *sy = &st[op->out];
     switch (op->kind) {
     case LG_CONV:
-        return emit_conv(lg, op, st, o, b, in, err);
+        return emit_conv(lg, op, st, o, wbits, hs, b, in, err);
     case LG_POOL:
         in->opcode = DD_ISA_POOL;
         in->flags = op->avg ? DD_ISA_F_AVG : 0;
@@ -506,8 +652,217 @@ static int emit_op(const struct lg_graph *lg, const struct lg_op *op, const stru
     return dd_err_set(err, "unknown lowered op");
 }
 
+/* Emits every instruction into p (insns and blob, replacing earlier ones). */
+static int emit_program(const struct dd_detector *det, const struct lg_graph *lg,
+                        const struct stats *st, const struct dd_compile_opts *o,
+                        struct dd_gptq_hessian *hess, const int *bits, struct dd_pkg *p,
+                        struct dd_err *err)
+{
+    struct blob b = {0};
+    free(p->insns);
+    free(p->blob);
+    p->blob = NULL;
+    p->insns = calloc((size_t)lg->n_op, sizeof(*p->insns));
+    if (!p->insns) return dd_err_set(err, "out of memory");
+    for (int i = 0; i < lg->n_op; i++)
+        if (emit_op(lg, &lg->op[i], st, o, bits[i], hess ? &hess[i] : NULL, &det->family.input, &b,
+                    &p->insns[i], err) != 0) {
+            const struct lg_op *op = &lg->op[i];
+            free(b.d);
+            return dd_err_prefix(err, "emitting node '%s'",
+                                 op->ir_node >= 0 ? det->graph->nodes[op->ir_node].name : "input");
+        }
+    if (blob_put(&b, NULL, 0, 64) < 0) {
+        free(b.d);
+        return dd_err_set(err, "out of memory");
+    }
+    p->blob = b.d;
+    p->blob_size = b.n;
+    return 0;
+}
+
+/* Whether position (y, x) of an h x w tensor is in the picture; the whole
+ * tensor when it is too coarse to have such a position. */
+static bool picture_or_all(const struct dd_letterbox *lb, int y, int x, int h, int w, bool all)
+{
+    return all || in_picture(lb, y, x, h, w);
+}
+
+/* The float model's outputs on the kept frames, as the comparisons read them:
+ * HWC (the LG outputs are plain HWC tensors), logits passed through the sigmoid. */
+struct reference {
+    float *out[KEEP_FRAMES][DD_FAMILY_MAX_OUTPUTS];
+    struct dd_letterbox lb[KEEP_FRAMES];
+};
+
+static float squash(const struct dd_detector *det, int k, float v)
+{
+    return dd_family_output_is_logits(&det->family, k) ? 1.0f / (1.0f + expf(-v)) : v;
+}
+
+static int reference_outputs(struct dd_detector *det, const struct lg_graph *lg,
+                             const struct kept_frames *kf, struct reference *r, struct dd_err *err)
+{
+    for (int f = 0; f < kf->n; f++) {
+        if (dd_preprocess_rgb_f32(&kf->img[f], &det->family.input, dd_float_exec_input(det->exec),
+                                  &r->lb[f], err) ||
+            dd_float_exec_run(det->exec, err))
+            return -1;
+        for (int k = 0; k < lg->n_outputs && k < DD_FAMILY_MAX_OUTPUTS; k++) {
+            const struct lg_tensor *t = &lg->t[lg->outputs[k].tensor];
+            size_t n = (size_t)t->h * t->w * t->c;
+            const float *d = dd_float_exec_tensor(det->exec, lg->outputs[k].ir);
+            if (!(r->out[f][k] = malloc(n * sizeof(float))))
+                return dd_err_set(err, "out of memory");
+            for (size_t i = 0; i < n; i++) r->out[f][k][i] = squash(det, k, d[i]);
+        }
+    }
+    return 0;
+}
+
+static void reference_destroy(struct reference *r)
+{
+    for (int f = 0; f < KEEP_FRAMES; f++)
+        for (int k = 0; k < DD_FAMILY_MAX_OUTPUTS; k++) free(r->out[f][k]);
+}
+
+/* 1 - cosine of the package's outputs with the float ones over the picture,
+ * averaged over outputs and kept frames (run by the cpu backend). */
+static int output_loss(const struct dd_detector *det, const struct lg_graph *lg,
+                       const struct dd_pkg *p, const struct kept_frames *kf,
+                       const struct reference *r, double *loss, struct dd_err *err)
+{
+    struct dd_backend be;
+    if (dd_backend_open(p, DD_BACKEND_ONLY("cpu"), &be, NULL, 0, err) != 0) return -1;
+    int8_t *arena = calloc(1, p->arena_size);
+    size_t max_n = 0;
+    for (int k = 0; k < lg->n_outputs; k++) {
+        const struct lg_tensor *t = &lg->t[lg->outputs[k].tensor];
+        size_t n = (size_t)t->h * t->w * t->c;
+        max_n = n > max_n ? n : max_n;
+    }
+    float *q = malloc((max_n + 1) * sizeof(float)), *a = malloc((max_n + 1) * sizeof(float)),
+          *b = malloc((max_n + 1) * sizeof(float));
+    int rc = 0, terms = 0;
+    double sum = 0;
+    if (!arena || !q || !a || !b) rc = dd_err_set(err, "out of memory");
+    for (int f = 0; rc == 0 && f < kf->n; f++) {
+        struct dd_isa_frame fr = dd_isa_frame_from_image(&kf->img[f]);
+        struct dd_backend_frame in = {&fr, -1, 0};
+        if ((rc = be.ops->run(be.state, arena, &in, 0, p->n_insns, err)) != 0) break;
+        for (int k = 0; k < lg->n_outputs && k < DD_FAMILY_MAX_OUTPUTS; k++) {
+            const struct lg_tensor *t = &lg->t[lg->outputs[k].tensor];
+            dd_qdetector_dequantize(p, arena, lg->outputs[k].tensor, q);
+            bool all = true; /* a tensor with no picture position is compared whole */
+            for (int y = 0; y < t->h && all; y++)
+                for (int x = 0; x < t->w && all; x++)
+                    all = !in_picture(&r->lb[f], y, x, t->h, t->w);
+            size_t m = 0;
+            for (int y = 0; y < t->h; y++)
+                for (int x = 0; x < t->w; x++) {
+                    if (!picture_or_all(&r->lb[f], y, x, t->h, t->w, all)) continue;
+                    for (int c = 0; c < t->c; c++) {
+                        size_t i = ((size_t)y * t->w + x) * t->c + c;
+                        a[m] = squash(det, k, q[i]);
+                        b[m++] = r->out[f][k][i];
+                    }
+                }
+            sum += 1.0 - dd_cosine(a, b, m);
+            terms++;
+        }
+    }
+    *loss = terms ? sum / terms : 0;
+    free(q);
+    free(a);
+    free(b);
+    free(arena);
+    dd_backend_close(&be);
+    return rc;
+}
+
+static double conv_macs(const struct lg_graph *lg, const struct lg_op *op)
+{
+    const struct lg_tensor *x = &lg->t[op->in0], *y = &lg->t[op->out];
+    return (double)y->h * y->w * y->c * op->kh * op->kw * (op->depthwise ? 1 : x->c);
+}
+
+struct candidate {
+    int op;
+    double macs, loss;
+};
+
+static int by_loss_per_mac(const void *a, const void *b)
+{
+    const struct candidate *x = a, *y = b;
+    double u = x->loss / x->macs, v = y->loss / y->macs;
+    return (u > v) - (u < v);
+}
+
+/* Mixed precision by measured sensitivity: every dense convolution alone in
+ * 4 bits (the rest in 8) is run on the kept calibration frames and its output
+ * loss against the float model measured; the least sensitive per MAC get 4
+ * bits until o->int4_share of all convolution MACs are 4-bit. */
+static int choose_bits(struct dd_detector *det, const struct lg_graph *lg, const struct stats *st,
+                       const struct dd_compile_opts *o, struct dd_gptq_hessian *hess,
+                       const struct kept_frames *kf, struct dd_pkg *p, int *bits, cJSON **report,
+                       struct dd_err *err)
+{
+    struct reference ref = {0};
+    struct candidate *c = calloc((size_t)lg->n_op + 1, sizeof(*c));
+    int n = 0, rc = -1;
+    double total = 0, base = 0;
+    if (!c) return dd_err_set(err, "out of memory");
+    if (reference_outputs(det, lg, kf, &ref, err) != 0) goto out;
+    for (int i = 0; i < lg->n_op; i++) {
+        if (lg->op[i].kind != LG_CONV) continue;
+        total += conv_macs(lg, &lg->op[i]);
+        bits[i] = 8;
+    }
+    if (emit_program(det, lg, st, o, hess, bits, p, err) != 0 ||
+        output_loss(det, lg, p, kf, &ref, &base, err) != 0)
+        goto out;
+    for (int i = 0; i < lg->n_op; i++) {
+        if (!int4_candidate(&lg->op[i])) continue;
+        bits[i] = 4;
+        double loss;
+        if (emit_program(det, lg, st, o, hess, bits, p, err) != 0 ||
+            output_loss(det, lg, p, kf, &ref, &loss, err) != 0)
+            goto out;
+        bits[i] = 8;
+        c[n++] = (struct candidate){i, conv_macs(lg, &lg->op[i]), fmax(loss - base, 1e-9)};
+    }
+    qsort(c, (size_t)n, sizeof(*c), by_loss_per_mac);
+    double int4 = 0;
+    for (int k = 0; k < n && int4 < o->int4_share * total; k++) {
+        bits[c[k].op] = 4;
+        int4 += c[k].macs;
+    }
+    *report = cJSON_CreateObject();
+    cJSON_AddNumberToObject(*report, "int4_share_target", o->int4_share);
+    cJSON_AddNumberToObject(*report, "int4_share", total > 0 ? int4 / total : 0);
+    cJSON_AddNumberToObject(*report, "loss_all_int8", base);
+    cJSON *layers = cJSON_AddArrayToObject(*report, "layers");
+    for (int k = 0; k < n; k++) {
+        cJSON *e = cJSON_CreateObject();
+        const struct lg_op *op = &lg->op[c[k].op];
+        cJSON_AddStringToObject(e, "node",
+                                op->ir_node >= 0 ? det->graph->nodes[op->ir_node].name : "?");
+        cJSON_AddNumberToObject(e, "instruction", c[k].op);
+        cJSON_AddNumberToObject(e, "macs", c[k].macs);
+        cJSON_AddNumberToObject(e, "loss_alone_int4", c[k].loss);
+        cJSON_AddNumberToObject(e, "bits", bits[c[k].op]);
+        cJSON_AddItemToArray(layers, e);
+    }
+    rc = 0;
+out:
+    reference_destroy(&ref);
+    free(c);
+    return rc;
+}
+
 static char *make_meta(const struct dd_detector *det, const struct lg_graph *lg,
-                       const struct dd_compile_opts *o, int frames)
+                       const struct dd_compile_opts *o, int frames, const int *bits,
+                       const cJSON *mixed)
 {
     const struct dd_family_info *fi = &det->family;
     const struct dd_graph *g = det->graph;
@@ -540,10 +895,22 @@ static char *make_meta(const struct dd_detector *det, const struct lg_graph *lg,
     cJSON *cal = cJSON_AddObjectToObject(j, "calibration");
     cJSON_AddNumberToObject(cal, "frames", frames);
     cJSON_AddStringToObject(cal, "estimator",
-                            o->estimator == DD_ESTIMATOR_MINMAX ? "minmax" : "percentile");
+                            o->estimator == DD_ESTIMATOR_MINMAX       ? "minmax"
+                            : o->estimator == DD_ESTIMATOR_PERCENTILE ? "percentile"
+                                                                      : "mse");
     cJSON_AddBoolToObject(cal, "bias_correction", o->bias_correction);
     cJSON_AddBoolToObject(cal, "equalization", o->equalize);
     cJSON_AddBoolToObject(cal, "picture_ranges", o->picture_ranges);
+    double macs[2] = {0, 0}; /* 8-bit, 4-bit */
+    for (int i = 0; i < lg->n_op; i++)
+        if (lg->op[i].kind == LG_CONV) macs[bits[i] == 4] += conv_macs(lg, &lg->op[i]);
+    cJSON_AddNumberToObject(j, "int4_mac_share",
+                            macs[0] + macs[1] > 0 ? macs[1] / (macs[0] + macs[1]) : 0);
+    if (mixed) cJSON_AddItemToObject(j, "mixed_precision", cJSON_Duplicate(mixed, 1));
+    cJSON_AddStringToObject(cal, "rounding",
+                            o->rounding == DD_ROUNDING_GPTQ      ? "gptq"
+                            : o->rounding == DD_ROUNDING_GPTQ_W4 ? "gptq-w4"
+                                                                 : "nearest");
     char *txt = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return txt;
@@ -565,6 +932,10 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
     if (o->calib_frames < 1 || o->calib_step < 1)
         return dd_err_set(err, "need at least one calibration frame");
     struct lg_graph *lg;
+    struct dd_gptq_hessian *hess = NULL; /* per op, for the convolutions GPTQ rounds */
+    struct kept_frames cal = {0};
+    int *bits = NULL;    /* weight bits per op */
+    cJSON *mixed = NULL; /* the mixed-precision report */
     if (dd_lower(det->graph, &lg, err) != 0) return dd_err_prefix(err, "lowering");
     if (o->equalize && dd_equalize(lg, err) < 0) {
         dd_lower_destroy(lg);
@@ -578,7 +949,19 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
         dd_err_set(err, "out of memory");
         goto done;
     }
-    if ((frames = calibrate(det, lg, calib, o, st, err)) < 0) goto done;
+    for (int i = 0; i < lg->n_op; i++) {
+        const struct lg_op *op = &lg->op[i];
+        if (!needs_hessian(lg, op, o)) continue;
+        if (!hess && !(hess = calloc((size_t)lg->n_op, sizeof(*hess)))) {
+            dd_err_set(err, "out of memory");
+            goto done;
+        }
+        if (dd_gptq_hessian_init(&hess[i], op->kh * op->kw * lg->t[op->in0].c) != 0) {
+            dd_err_set(err, "out of memory");
+            goto done;
+        }
+    }
+    if ((frames = calibrate(det, lg, calib, o, st, hess, &cal, err)) < 0) goto done;
     bool logit_output[DD_MAX_NODE_OUTPUTS * 4] = {0};
     for (int k = 0; k < det->graph->n_outputs && k < DD_MAX_NODE_OUTPUTS * 4; k++)
         logit_output[k] = dd_family_output_is_logits(&det->family, k);
@@ -615,26 +998,17 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
     }
     p->arena_size = (uint32_t)arena;
     p->n_insns = (uint32_t)lg->n_op;
-    p->insns = calloc((size_t)lg->n_op, sizeof(*p->insns));
-    if (!p->insns) {
+    if (!(bits = malloc((size_t)lg->n_op * sizeof(int)))) {
         dd_err_set(err, "out of memory");
         goto done;
     }
     for (int i = 0; i < lg->n_op; i++)
-        if (emit_op(lg, &lg->op[i], st, o, &det->family.input, &b, &p->insns[i], err) != 0) {
-            const struct lg_op *op = &lg->op[i];
-            dd_err_prefix(err, "emitting node '%s'",
-                          op->ir_node >= 0 ? det->graph->nodes[op->ir_node].name : "input");
-            goto done;
-        }
-    if (blob_put(&b, NULL, 0, 64) < 0) {
-        dd_err_set(err, "out of memory");
+        bits[i] = lg->op[i].kind == LG_CONV ? conv_wbits(lg, &lg->op[i], o) : 0;
+    if (o->wbits == 4 && o->int4_share >= 0 &&
+        choose_bits(det, lg, st, o, hess, &cal, p, bits, &mixed, err) != 0)
         goto done;
-    }
-    p->blob = b.d;
-    p->blob_size = b.n;
-    b.d = NULL;
-    p->meta_json = make_meta(det, lg, o, frames);
+    if (emit_program(det, lg, st, o, hess, bits, p, err) != 0) goto done;
+    p->meta_json = make_meta(det, lg, o, frames, bits, mixed);
     p->major = DD_ISA_VERSION_MAJOR;
     p->minor = DD_ISA_VERSION_MINOR;
     /* round-trip through the validating parser: what we return is what a loader accepts */
@@ -645,6 +1019,11 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
     free(data);
 done:
     for (int i = 0; st && i < lg->n_t; i++) free(st[i].ch_sum);
+    for (int i = 0; hess && i < lg->n_op; i++) dd_gptq_hessian_destroy(&hess[i]);
+    free(hess);
+    free(bits);
+    cJSON_Delete(mixed);
+    kept_frames_destroy(&cal);
     free(st);
     free(b.d);
     dd_pkg_destroy(p);

@@ -30,6 +30,12 @@ enum dd_estimator {
  * channel get 4-bit weights; depthwise and smaller ones keep 8 bits. */
 #define DD_W4_MIN_FAN_IN 64
 
+enum dd_rounding {
+    DD_ROUNDING_NEAREST, /* every weight to its nearest level */
+    DD_ROUNDING_GPTQ_W4, /* GPTQ for the 4-bit layers, nearest for the 8-bit ones */
+    DD_ROUNDING_GPTQ,    /* GPTQ for every dense convolution (accel/gptq.h) */
+};
+
 struct dd_compile_opts {
     int wbits;        /* 8, or 4 (mixed precision, see DD_W4_MIN_FAN_IN) */
     int calib_frames; /* frames used for calibration */
@@ -38,11 +44,15 @@ struct dd_compile_opts {
     bool bias_correction;
     bool equalize;       /* cross-layer equalization (accel/equalize.h) */
     bool picture_ranges; /* activation ranges from the picture, not the letterbox padding */
+    enum dd_rounding rounding;
+    /* wbits 4: the share of convolution MACs to put in 4 bits, the layers chosen
+     * by measured sensitivity; < 0: the fan-in rule (DD_W4_MIN_FAN_IN) instead */
+    double int4_share;
 };
 
 #define DD_COMPILE_OPTS_DEFAULT                                                                    \
     {                                                                                              \
-        8, 32, 8, DD_ESTIMATOR_MINMAX, true, true, true                                            \
+        8, 32, 8, DD_ESTIMATOR_MINMAX, true, true, true, DD_ROUNDING_GPTQ_W4, 0.8                  \
     }
 
 /* Compiles det's graph, calibrating on frames from calib (consumed). */

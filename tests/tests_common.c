@@ -146,15 +146,21 @@ float *tc_run_graph(struct dd_graph *g, int output, const float *input, size_t *
 struct dd_pkg *tc_compile_blazeface(int wbits, int frames, struct dd_detector **det_out,
                                     struct lg_graph **lg_out)
 {
+    struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
+    o.wbits = wbits, o.calib_frames = frames, o.calib_step = 1;
+    return tc_compile_blazeface_opts(&o, det_out, lg_out);
+}
+
+struct dd_pkg *tc_compile_blazeface_opts(const struct dd_compile_opts *o,
+                                         struct dd_detector **det_out, struct lg_graph **lg_out)
+{
     struct dd_detector *det;
     struct dd_media_input *m;
     struct dd_pkg *p;
     struct dd_err err = {{0}};
     cr_assert_eq(dd_detector_open(tc_asset("models/blazeface"), &det, &err), 0, "%s", err.msg);
     cr_assert_eq(dd_media_input_open(tc_asset("media/faces"), &m, &err), 0, "%s", err.msg);
-    struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
-    o.wbits = wbits, o.calib_frames = frames, o.calib_step = 1;
-    cr_assert_eq(dd_compile_traced(det, m, &o, &p, lg_out, &err), 0, "%s", err.msg);
+    cr_assert_eq(dd_compile_traced(det, m, o, &p, lg_out, &err), 0, "%s", err.msg);
     dd_media_input_close(m);
     if (det_out)
         *det_out = det;

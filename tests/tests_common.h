@@ -34,8 +34,12 @@ int tc_run(const char *cmd, char **out, char **err);
 struct dd_pkg;
 struct lg_graph;
 struct dd_detector;
+struct dd_compile_opts;
 struct dd_pkg *tc_compile_blazeface(int wbits, int frames, struct dd_detector **det_out,
                                     struct lg_graph **lg_out);
+/* The same with every compile option given. */
+struct dd_pkg *tc_compile_blazeface_opts(const struct dd_compile_opts *o,
+                                         struct dd_detector **det_out, struct lg_graph **lg_out);
 
 /* Graph building for op tests. Shapes are given as rank + dims. */
 #include "common/cpu_isa.h"

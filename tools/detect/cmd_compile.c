@@ -20,6 +20,8 @@ static void usage(FILE *f)
             "  --no-bias-correction  skip correcting biases for weight rounding\n"
             "  --no-equalize       skip cross-layer equalization of conv -> conv pairs\n"
             "  --padding-ranges    activation ranges over the letterbox padding too\n"
+            "  --rounding R        weight rounding: nearest, gptq-w4 (default: GPTQ for the\n"
+            "                      4-bit layers) or gptq (every dense convolution)\n"
             "  --layers MEDIA      print each layer's cosine similarity to the float model\n"
             "  --layers-frame N    the frame of MEDIA to compare on (default 0)\n");
 }
@@ -61,6 +63,7 @@ int dd_cmd_compile(int argc, char **argv)
                                              {"no-bias-correction", no_argument, 0, 'B'},
                                              {"no-equalize", no_argument, 0, 'Q'},
                                              {"padding-ranges", no_argument, 0, 'P'},
+                                             {"rounding", required_argument, 0, 'R'},
                                              {"layers", required_argument, 0, 'L'},
                                              {"layers-frame", required_argument, 0, 'F'},
                                              {"help", no_argument, 0, 'h'},
@@ -113,6 +116,16 @@ int dd_cmd_compile(int argc, char **argv)
             break;
         case 'P':
             o.picture_ranges = false;
+            break;
+        case 'R':
+            if (strcmp(optarg, "nearest") == 0)
+                o.rounding = DD_ROUNDING_NEAREST;
+            else if (strcmp(optarg, "gptq-w4") == 0)
+                o.rounding = DD_ROUNDING_GPTQ_W4;
+            else if (strcmp(optarg, "gptq") == 0)
+                o.rounding = DD_ROUNDING_GPTQ;
+            else
+                return dd_cmd_fail(2, "--rounding: '%s' is not nearest, gptq-w4 or gptq", optarg);
             break;
         case 'L':
             layers = optarg;
