@@ -1,18 +1,23 @@
 /* The PTQ compiler: a float graph (with its family) + calibration frames ->
  * a model package for the instruction set.
  *
- * Calibration runs the float reference executor on real frames and records,
- * per lowered tensor, its min/max, its 0.01%/99.99% quantiles and its
- * MSE-optimal clipping range (each averaged over frames) and, for
- * convolution inputs, per-channel means. Activations are quantized
- * asymmetrically (int8, range widened to include 0) with the chosen
- * estimator's range, except tensors that feed a sigmoid, which keep their
- * full range (clipping high logits would cap scores); score
- * logits the decoder passes through a sigmoid are limited to [-16, 16]
- * (BlazeFace emits about -10000 in letterbox padding).
+ * Lowering (accel/lower) maps the graph to ISA-level ops; cross-layer
+ * equalization (accel/equalize) balances conv -> conv pairs. Calibration runs
+ * the float reference executor on real frames, letterboxed as the runtime
+ * does, and records per lowered tensor the statistics its estimator needs
+ * (min/max by default; 0.01%/99.99% quantiles; the MSE-optimal clipping)
+ * over the positions that look at the picture: the letterbox padding holds
+ * values the runtime clamps harmlessly (BlazeFace: about -10000 logits there),
+ * which would otherwise set the ranges. Activations are int8 per tensor,
+ * asymmetric; sigmoid inputs stop at +-6.25 (where the 1/255 LUT output
+ * saturates) and score logits the decoder passes through a sigmoid at +-16.
  * Weights are quantized per output channel, symmetrically, with the clipping
- * ratio that minimises the squared error; biases are corrected for the mean
- * error the weight quantization causes (E[(Wq - W) x]). */
+ * ratio that minimises the squared error, rounded to nearest or by GPTQ
+ * (accel/gptq: the 4-bit layers by default), and biases are corrected for the
+ * mean error the weight rounding causes (E[(Wq - W) x]). With 4-bit weights,
+ * which layers get them is measured: each dense convolution alone in int4 is
+ * run on two kept calibration frames (cpu backend) and the least output loss
+ * per MAC goes first until int4_share of the MACs are int4. */
 #ifndef DD_ACCEL_COMPILER_H
 #define DD_ACCEL_COMPILER_H
 

@@ -131,24 +131,19 @@ Test(compiler, calibration_needs_frames, .timeout = 60)
     dd_detector_close(det);
 }
 
-/* Calibrated on photos 1-3, run through the fast backend on photos 4-6 held
- * apart: every face the float model finds at the 0.5 threshold is found, with
- * its box and score close, and no face the float model does not see appears
- * (ranges from the letterbox padding, where BlazeFace holds huge values, once
- * made 84 phantom faces on the six photos). */
-Test(compiler, blazeface_w8a8_has_no_phantom_faces_on_held_apart_photos, .timeout = 300)
+/* The package's agreement with the float model at the 0.5 threshold on face
+ * photos 4-6 (held apart from the calibration photos 1-3), through the cpu backend. */
+static void agree_on_held_apart_faces(const struct dd_pkg *p, struct dd_detector *det,
+                                      struct dd_agreement *a)
 {
-    struct dd_detector *det;
     struct dd_err err = {{0}};
-    struct dd_pkg *p = tc_compile_blazeface(8, 3, &det, NULL);
     char path[] = "/tmp/dd_pkg_XXXXXX";
     int fd = mkstemp(path);
     close(fd);
     cr_assert_eq(dd_pkg_write(p, path, &err), 0, "%s", err.msg);
     struct dd_qdetector *q;
     cr_assert_eq(dd_qdetector_open(path, DD_BACKEND_ONLY("cpu"), &q, &err), 0, "%s", err.msg);
-    struct dd_agreement a;
-    dd_agreement_init(&a, 0.5f, 0.05f);
+    dd_agreement_init(a, 0.5f, 0.05f);
     struct dd_det_list fl, ql;
     dd_det_list_init(&fl);
     dd_det_list_init(&ql);
@@ -162,9 +157,26 @@ Test(compiler, blazeface_w8a8_has_no_phantom_faces_on_held_apart_photos, .timeou
         cr_assert_eq(dd_detector_detect(det, &img, &opts, &fl, &err), 0, "%s", err.msg);
         struct dd_isa_frame f = dd_isa_frame_from_image(&img);
         cr_assert_eq(dd_qdetector_detect(q, &f, &opts, &ql, &err), 0, "%s", err.msg);
-        cr_assert_eq(dd_agreement_add_frame(&a, &fl, &ql), 0);
+        cr_assert_eq(dd_agreement_add_frame(a, &fl, &ql), 0);
         dd_image_destroy(&img);
     }
+    dd_det_list_destroy(&fl);
+    dd_det_list_destroy(&ql);
+    dd_qdetector_close(q);
+    unlink(path);
+}
+
+/* Calibrated on photos 1-3, run through the fast backend on photos 4-6 held
+ * apart: every face the float model finds at the 0.5 threshold is found, with
+ * its box and score close, and no face the float model does not see appears
+ * (ranges from the letterbox padding, where BlazeFace holds huge values, once
+ * made 84 phantom faces on the six photos). */
+Test(compiler, blazeface_w8a8_has_no_phantom_faces_on_held_apart_photos, .timeout = 300)
+{
+    struct dd_detector *det;
+    struct dd_pkg *p = tc_compile_blazeface(8, 3, &det, NULL);
+    struct dd_agreement a;
+    agree_on_held_apart_faces(p, det, &a);
     struct dd_agreement_summary s;
     dd_agreement_summary(&a, &s);
     cr_log_info("faces: float %zu quantized %zu lost %zu phantoms %zu flips %zu; iou median %.3f; "
@@ -178,10 +190,6 @@ Test(compiler, blazeface_w8a8_has_no_phantom_faces_on_held_apart_photos, .timeou
     cr_assert_geq(s.iou_median, 0.85, "boxes in place (median IoU %.3f)", s.iou_median);
     cr_assert_leq(s.dscore_max, 0.2, "scores close (max |delta| %.3f)", s.dscore_max);
     dd_agreement_destroy(&a);
-    dd_det_list_destroy(&fl);
-    dd_det_list_destroy(&ql);
-    dd_qdetector_close(q);
-    unlink(path);
     dd_pkg_destroy(p);
     dd_detector_close(det);
 }
@@ -247,7 +255,6 @@ Test(compiler, equalization_keeps_the_function_and_balances_ranges, .timeout = 6
 Test(compiler, blazeface_w4a8_by_sensitivity_keeps_the_faces, .timeout = 300)
 {
     struct dd_detector *det;
-    struct dd_err err = {{0}};
     struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
     o.wbits = 4, o.calib_frames = 3, o.calib_step = 1;
     struct dd_pkg *p = tc_compile_blazeface_opts(&o, &det, NULL);
@@ -263,40 +270,14 @@ Test(compiler, blazeface_w4a8_by_sensitivity_keeps_the_faces, .timeout = 300)
     double share = conv[1] / (conv[0] + conv[1]);
     cr_log_info("int4 share of convolution MACs: %.3f", share);
     cr_assert_geq(share, 0.8, "the budget: 80%% of the MACs in 4 bits (%.3f)", share);
-    char path[] = "/tmp/dd_pkg_XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    cr_assert_eq(dd_pkg_write(p, path, &err), 0, "%s", err.msg);
-    struct dd_qdetector *q;
-    cr_assert_eq(dd_qdetector_open(path, DD_BACKEND_ONLY("cpu"), &q, &err), 0, "%s", err.msg);
     struct dd_agreement a;
-    dd_agreement_init(&a, 0.5f, 0.05f);
-    struct dd_det_list fl, ql;
-    dd_det_list_init(&fl);
-    dd_det_list_init(&ql);
-    struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
-    opts.score_threshold = 0.05f;
-    for (int i = 4; i <= 6; i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "media/faces/sample%d.jpg", i);
-        struct dd_image img;
-        cr_assert_eq(dd_image_load(tc_asset(name), &img, &err), 0, "%s", err.msg);
-        cr_assert_eq(dd_detector_detect(det, &img, &opts, &fl, &err), 0, "%s", err.msg);
-        struct dd_isa_frame f = dd_isa_frame_from_image(&img);
-        cr_assert_eq(dd_qdetector_detect(q, &f, &opts, &ql, &err), 0, "%s", err.msg);
-        cr_assert_eq(dd_agreement_add_frame(&a, &fl, &ql), 0);
-        dd_image_destroy(&img);
-    }
+    agree_on_held_apart_faces(p, det, &a);
     cr_log_info("W4A8 faces: float %zu quantized %zu lost %zu phantoms %zu", a.float_dets,
                 a.quant_dets, a.lost, a.phantoms);
     cr_assert_geq(a.float_dets, 10);
     cr_assert_leq(a.lost, 1, "the float faces kept (%zu lost)", a.lost);
     cr_assert_eq(a.phantoms, 0, "no invented face");
     dd_agreement_destroy(&a);
-    dd_det_list_destroy(&fl);
-    dd_det_list_destroy(&ql);
-    dd_qdetector_close(q);
-    unlink(path);
     dd_pkg_destroy(p);
     dd_detector_close(det);
 }
