@@ -8,8 +8,8 @@
 
 int dd_gptq_hessian_init(struct dd_gptq_hessian *hs, int n)
 {
+    memset(hs, 0, sizeof(*hs));
     hs->n = n;
-    hs->samples = 0;
     hs->h = calloc((size_t)n * (size_t)n, sizeof(double));
     return hs->h ? 0 : -1;
 }
