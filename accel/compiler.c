@@ -106,15 +106,6 @@ static void element_phys(const struct lg_tensor *t, const struct dd_shape *s, in
     }
 }
 
-/* Whether position (y, x) of an h x w tensor looks at the picture rather than
- * the letterbox padding: its centre, in model-input pixels, is inside the box. */
-static bool in_picture(const struct dd_letterbox *lb, int64_t y, int64_t x, int h, int w)
-{
-    double iy = ((double)y + 0.5) * lb->dst_h / h, ix = ((double)x + 0.5) * lb->dst_w / w;
-    return iy >= lb->box_y && iy < lb->box_y + lb->box_h && ix >= lb->box_x &&
-           ix < lb->box_x + lb->box_w;
-}
-
 /* One frame's statistics of every LG tensor with a float twin. Its values are
  * the IR values over eq (equalized tensors) and, with lb, only positions that
  * look at the picture: the letterbox padding holds values the runtime clamps
@@ -137,7 +128,7 @@ static int collect(const struct lg_graph *lg, const struct dd_float_exec *fx,
         for (size_t k = 0; k < n; k++) {
             int64_t p[3];
             element_phys(t, s, (int64_t)k, p);
-            if (lb && !in_picture(lb, p[0], p[1], t->h, t->w)) continue;
+            if (lb && !dd_letterbox_in_picture(lb, (int)p[0], (int)p[1], t->h, t->w)) continue;
             float v = t->eq ? d[k] / t->eq[p[2]] : d[k];
             vals[m++] = v;
             if (x->ch_sum) x->ch_sum[p[2]] += v;
@@ -685,7 +676,7 @@ static int emit_program(const struct dd_detector *det, const struct lg_graph *lg
  * tensor when it is too coarse to have such a position. */
 static bool picture_or_all(const struct dd_letterbox *lb, int y, int x, int h, int w, bool all)
 {
-    return all || in_picture(lb, y, x, h, w);
+    return all || dd_letterbox_in_picture(lb, y, x, h, w);
 }
 
 /* The float model's outputs on the kept frames, as the comparisons read them:
@@ -756,7 +747,7 @@ static int output_loss(const struct dd_detector *det, const struct lg_graph *lg,
             bool all = true; /* a tensor with no picture position is compared whole */
             for (int y = 0; y < t->h && all; y++)
                 for (int x = 0; x < t->w && all; x++)
-                    all = !in_picture(&r->lb[f], y, x, t->h, t->w);
+                    all = !dd_letterbox_in_picture(&r->lb[f], y, x, t->h, t->w);
             size_t m = 0;
             for (int y = 0; y < t->h; y++)
                 for (int x = 0; x < t->w; x++) {

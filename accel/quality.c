@@ -35,15 +35,6 @@ static int64_t ir_index(const struct lg_tensor *t, const struct dd_shape *s, int
     return idx;
 }
 
-/* Whether position (y, x) of an h x w tensor looks at the picture (its centre,
- * in model-input pixels, inside the letterbox box). */
-static bool in_picture(const struct dd_letterbox *lb, int y, int x, int h, int w)
-{
-    double iy = (y + 0.5) * lb->dst_h / h, ix = (x + 0.5) * lb->dst_w / w;
-    return iy >= lb->box_y && iy < lb->box_y + lb->box_h && ix >= lb->box_x &&
-           ix < lb->box_x + lb->box_w;
-}
-
 /* Whether LG tensor t is a model output its family passes through a sigmoid. */
 static bool logits_tensor(const struct dd_detector *det, const struct lg_graph *lg, int t)
 {
@@ -85,7 +76,7 @@ int dd_quality_layers(struct dd_detector *det, const struct lg_graph *lg, const 
         size_t m = 0; /* the positions that look at the picture, not the letterbox padding */
         for (int y = 0; y < t->h; y++)
             for (int x = 0; x < t->w; x++) {
-                if (!in_picture(&lb, y, x, t->h, t->w)) continue;
+                if (!dd_letterbox_in_picture(&lb, y, x, t->h, t->w)) continue;
                 for (int c = 0; c < t->c; c++) {
                     fl[m] = ref[ir_index(t, s, y, x, c)] / (t->eq ? t->eq[c] : 1.0f);
                     q[m++] = q[((size_t)y * t->w + x) * t->c + c];

@@ -40,3 +40,10 @@ void dd_letterbox_unmap(const struct dd_letterbox *lb, struct dd_det *d)
         d->kp[k][1] = (d->kp[k][1] - (float)lb->box_y) / lb->scale_y;
     }
 }
+
+bool dd_letterbox_in_picture(const struct dd_letterbox *lb, int y, int x, int h, int w)
+{
+    double iy = (y + 0.5) * lb->dst_h / h, ix = (x + 0.5) * lb->dst_w / w;
+    return iy >= lb->box_y && iy < lb->box_y + lb->box_h && ix >= lb->box_x &&
+           ix < lb->box_x + lb->box_w;
+}

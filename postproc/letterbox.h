@@ -3,6 +3,8 @@
 #ifndef DD_POSTPROC_LETTERBOX_H
 #define DD_POSTPROC_LETTERBOX_H
 
+#include <stdbool.h>
+
 #include "postproc/detection.h"
 
 struct dd_letterbox {
@@ -20,5 +22,10 @@ int dd_letterbox_fit(int src_w, int src_h, int dst_w, int dst_h, struct dd_lette
 
 /* Maps a box from model-input pixels to source pixels, clamped to the image. */
 void dd_letterbox_unmap(const struct dd_letterbox *lb, struct dd_det *d);
+
+/* Whether position (y, x) of an h x w map over the model input looks at the
+ * picture rather than the padding: its centre, in model-input pixels, is
+ * inside the letterbox box. */
+bool dd_letterbox_in_picture(const struct dd_letterbox *lb, int y, int x, int h, int w);
 
 #endif

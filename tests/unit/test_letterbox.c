@@ -48,3 +48,18 @@ Test(letterbox, rejects_empty_sizes)
     cr_assert_neq(dd_letterbox_fit(0, 10, 416, 416, &lb), 0);
     cr_assert_neq(dd_letterbox_fit(10, 10, 416, -1, &lb), 0);
 }
+
+Test(letterbox, positions_of_a_map_in_the_picture_or_the_padding)
+{
+    struct dd_letterbox lb; /* 1920x1080 into 416x416: the picture is rows 91.. 324 */
+    cr_assert_eq(dd_letterbox_fit(1920, 1080, 416, 416, &lb), 0);
+    cr_assert_gt(lb.box_y, 0);
+    /* a 13x13 map: cell rows of 32 input pixels, centres at 16, 48, ... */
+    cr_assert(!dd_letterbox_in_picture(&lb, 0, 6, 13, 13), "row 0 (centre 16) is padding");
+    cr_assert(dd_letterbox_in_picture(&lb, 6, 6, 13, 13), "the middle is picture");
+    cr_assert(!dd_letterbox_in_picture(&lb, 12, 0, 13, 13), "the last row is padding");
+    for (int x = 0; x < 13; x++) cr_assert(dd_letterbox_in_picture(&lb, 6, x, 13, 13));
+    int rows = 0;
+    for (int y = 0; y < 416; y++) rows += dd_letterbox_in_picture(&lb, y, 0, 416, 416);
+    cr_assert_eq(rows, lb.box_h, "pixel rows in the picture = the box's height");
+}
