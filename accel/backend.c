@@ -10,13 +10,17 @@
 #if defined(DD_WITH_XRT)
 #include "accel/xrt/xrt_backend.h"
 #endif
+#if defined(DD_WITH_RTLSIM)
+#include "accel/rtl/rtlsim.h"
+#endif
 
 const struct dd_backend_ops *const dd_backends[] = {
-    &dd_backend_cpu,
-    &dd_backend_golden,
-    &dd_backend_hlssim,
+    &dd_backend_cpu,    &dd_backend_golden, &dd_backend_hlssim,
 #if defined(DD_WITH_XRT)
     &dd_backend_xrt,
+#endif
+#if defined(DD_WITH_RTLSIM)
+    &dd_backend_rtlsim,
 #endif
 };
 const size_t dd_n_backends = sizeof(dd_backends) / sizeof(dd_backends[0]);
@@ -46,7 +50,7 @@ static int open_one(const struct dd_pkg *pkg, const char *name, const struct dd_
         return dd_err_set(err, "backend '%s' is not in this build (it has %s)", name,
                           dd_backend_names(names, sizeof(names), ", "));
     }
-    static const struct dd_backend_opts none = {NULL, NULL, 0};
+    static const struct dd_backend_opts none = {NULL, NULL, 0, NULL};
     void *state = NULL;
     if (ops->open(pkg, opts ? opts : &none, &state, err) != 0) return -1;
     out->ops = ops;

@@ -21,7 +21,8 @@
 struct dd_backend_opts {
     const char *xrt_device; /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
     const char *xclbin;
-    unsigned timeout_ms; /* one kernel call (0: 2000) */
+    unsigned timeout_ms;    /* one kernel call (0: 2000) */
+    const char *rtl_config; /* rtlsim: the RTL configuration ("kv260", "z7020"; NULL: kv260) */
 };
 
 /* The frame an INPUT instruction reads, and the buffer behind its pixels
@@ -80,7 +81,8 @@ struct dd_backend_choice {
 };
 
 /* The choice of one backend by name, default options, no fallback. */
-#define DD_BACKEND_ONLY(name) (&(const struct dd_backend_choice){(name), {NULL, NULL, 0}, NULL})
+#define DD_BACKEND_ONLY(name)                                                                      \
+    (&(const struct dd_backend_choice){(name), {NULL, NULL, 0, NULL}, NULL})
 
 /* Opens choice->name for pkg, else choice->fallback; why_fallback (size
  * bytes, "" when none) records why the first choice did not open. Fails

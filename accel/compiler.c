@@ -401,6 +401,15 @@ static int clamp_range(const struct stats *o, enum dd_activation act, int32_t *l
     return 0;
 }
 
+/* Whether a convolution may get 4-bit weights when the mixed-precision
+ * selection measures it: dense ones over an even number of input channels
+ * (then every tap's weights start on a byte, the layout the RTL execution
+ * unit's weight buffer reads; accel/rtl/README.md). */
+static bool int4_candidate(const struct lg_graph *lg, const struct lg_op *op)
+{
+    return op->kind == LG_CONV && !op->depthwise && lg->t[op->in0].c % 2 == 0;
+}
+
 /* Weight bits of a convolution. Mixed precision: 4-bit weights only where a
  * channel has enough taps to average the rounding out; depthwise and
  * small-fan-in layers stay int8. */
@@ -408,7 +417,7 @@ static int conv_wbits(const struct lg_graph *lg, const struct lg_op *op,
                       const struct dd_compile_opts *o)
 {
     int per = op->kh * op->kw * (op->depthwise ? 1 : lg->t[op->in0].c);
-    return o->wbits == 4 && !op->depthwise && per >= DD_W4_MIN_FAN_IN ? 4 : 8;
+    return o->wbits == 4 && int4_candidate(lg, op) && per >= DD_W4_MIN_FAN_IN ? 4 : 8;
 }
 
 /* Whether weights of this many bits are rounded by GPTQ. */
@@ -417,18 +426,11 @@ static bool gptq_rounds(const struct dd_compile_opts *o, int wbits)
     return o->rounding == DD_ROUNDING_GPTQ || (o->rounding == DD_ROUNDING_GPTQ_W4 && wbits == 4);
 }
 
-/* Whether a convolution may get 4-bit weights when the mixed-precision
- * selection measures it (dense ones). */
-static bool int4_candidate(const struct lg_op *op)
-{
-    return op->kind == LG_CONV && !op->depthwise;
-}
-
 /* Whether a convolution needs its Hessian (GPTQ may round it). */
 static bool needs_hessian(const struct lg_graph *lg, const struct lg_op *op,
                           const struct dd_compile_opts *o)
 {
-    if (!int4_candidate(op)) return false;
+    if (!int4_candidate(lg, op)) return false;
     if (o->rounding == DD_ROUNDING_GPTQ) return true;
     if (o->rounding != DD_ROUNDING_GPTQ_W4 || o->wbits != 4) return false;
     return o->int4_share >= 0 || conv_wbits(lg, op, o) == 4;
@@ -813,7 +815,7 @@ static int choose_bits(struct dd_detector *det, const struct lg_graph *lg, const
         output_loss(det, lg, p, kf, &ref, &base, err) != 0)
         goto out;
     for (int i = 0; i < lg->n_op; i++) {
-        if (!int4_candidate(&lg->op[i])) continue;
+        if (!int4_candidate(lg, &lg->op[i])) continue;
         bits[i] = 4;
         double loss;
         if (emit_program(det, lg, st, o, hess, bits, p, err) != 0 ||

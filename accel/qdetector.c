@@ -79,7 +79,7 @@ int dd_qdetector_open(const char *path, const struct dd_backend_choice *choice,
     q->family.input.bgr = m->input_bgr; /* the package's word on normalisation */
     memcpy(q->family.input.mean, m->mean, sizeof(m->mean));
     memcpy(q->family.input.std, m->std, sizeof(m->std));
-    static const struct dd_backend_choice cpu = {"cpu", {NULL, NULL, 0}, NULL};
+    static const struct dd_backend_choice cpu = {"cpu", {NULL, NULL, 0, NULL}, NULL};
     if (dd_backend_open(q->pkg, choice ? choice : &cpu, &q->backend, q->backend_fallback,
                         sizeof(q->backend_fallback), err) != 0) {
         dd_qdetector_close(q);

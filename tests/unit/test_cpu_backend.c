@@ -10,6 +10,7 @@
 #include "accel/qdetector.h"
 #include "tests/random_conv.h"
 #include "tests/random_input.h"
+#include "tests/random_ops.h"
 #include "tests_common.h"
 
 static uint64_t s = 7;
@@ -50,98 +51,23 @@ static void random_conv(int it)
 
 static void random_pool(int it)
 {
-    struct dd_isa_tensor t[2];
-    struct dd_isa_insn in;
-    memset(&in, 0, sizeof(in));
-    int c = 1 + (int)rnd(40), k = 1 + (int)rnd(4), st = 1 + (int)rnd(3);
-    int h = k + (int)rnd(10), w = k + (int)rnd(10);
-    in.opcode = DD_ISA_POOL, in.flags = rnd(2) ? DD_ISA_F_AVG : 0;
-    in.kh = in.kw = (uint8_t)k, in.stride_h = in.stride_w = (uint8_t)st;
-    in.pad_top = (uint8_t)rnd((uint32_t)k), in.pad_left = (uint8_t)rnd((uint32_t)k);
-    in.pad_bottom = (uint8_t)rnd((uint32_t)k), in.pad_right = (uint8_t)rnd((uint32_t)k);
-    int oh = (h + in.pad_top + in.pad_bottom - k) / st + 1,
-        ow = (w + in.pad_left + in.pad_right - k) / st + 1;
-    int zp = (int)rnd(256) - 128;
-    t[0] =
-        (struct dd_isa_tensor){0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)c, zp, 0.1f, 0};
-    uint32_t out_off = (uint32_t)(h * w * c);
-    t[1] = (struct dd_isa_tensor){out_off,     (uint16_t)oh, (uint16_t)ow, (uint16_t)c,
-                                  (uint16_t)c, zp,           0.1f,         0};
-    in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
-    in.clamp_min = (int32_t)rnd(40) - 128, in.clamp_max = 127 - (int32_t)rnd(40);
-    uint8_t blob[64] = {0};
-    struct dd_pkg p = {0};
-    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
-    p.arena_size = out_off + (uint32_t)(oh * ow * c);
-    cr_assert(same_as_golden(&p, NULL), "iteration %d: %s pool k%d s%d differs from golden", it,
-              (in.flags & DD_ISA_F_AVG) ? "avg" : "max", k, st);
+    struct random_op r;
+    random_pool_make(&r, rnd);
+    cr_assert(same_as_golden(&r.p, NULL), "iteration %d: %s differs from golden", it, r.desc);
 }
 
-/* ADD (with and without a narrower second operand) and UPSAMPLE (nearest, bilinear). */
 static void random_elementwise(int it)
 {
-    struct dd_isa_tensor t[3];
-    struct dd_isa_insn in;
-    memset(&in, 0, sizeof(in));
-    int c = 1 + (int)rnd(40), h = 1 + (int)rnd(9), w = 1 + (int)rnd(9);
-    bool up = rnd(2);
-    int oh = up ? 2 * h : h, ow = up ? 2 * w : w, cb = 1 + (int)rnd((uint32_t)c);
-    int za = (int)rnd(256) - 128;
-    t[0] =
-        (struct dd_isa_tensor){0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)c, za, 0.1f, 0};
-    uint32_t ob = (uint32_t)(h * w * c), oo = ob + (uint32_t)(h * w * cb);
-    t[1] = (struct dd_isa_tensor){ob,           (uint16_t)h,         (uint16_t)w, (uint16_t)cb,
-                                  (uint16_t)cb, (int)rnd(256) - 128, 0.1f,        0};
-    t[2] = (struct dd_isa_tensor){oo,           (uint16_t)oh,
-                                  (uint16_t)ow, (uint16_t)c,
-                                  (uint16_t)c,  up ? za : (int)rnd(256) - 128,
-                                  0.1f,         0};
-    in.in0 = 0, in.out = 2, in.in1 = DD_ISA_NO_TENSOR;
-    in.clamp_min = (int32_t)rnd(40) - 128, in.clamp_max = 127 - (int32_t)rnd(40);
-    if (up) {
-        in.opcode = DD_ISA_UPSAMPLE, in.flags = rnd(2) ? DD_ISA_F_BILINEAR : 0;
-    } else {
-        in.opcode = DD_ISA_ADD, in.shift = 1 + (int32_t)rnd(30);
-        in.m0 = (int32_t)rnd(1u << 31);
-        if (rnd(2)) in.in1 = 1, in.m1 = (int32_t)rnd(1u << 31);
-    }
-    uint8_t blob[64] = {0};
-    struct dd_pkg p = {0};
-    p.tensors = t, p.n_tensors = 3, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 64;
-    p.arena_size = oo + (uint32_t)(oh * ow * c);
-    cr_assert(same_as_golden(&p, NULL), "iteration %d: opcode %d differs from golden", it,
-              in.opcode);
+    struct random_op r;
+    random_elementwise_make(&r, rnd);
+    cr_assert(same_as_golden(&r.p, NULL), "iteration %d: %s differs from golden", it, r.desc);
 }
 
-/* LUT with a random table and clamp, from a channel slice (pitch > c) or in place. */
 static void random_lut(int it)
 {
-    struct dd_isa_tensor t[2];
-    struct dd_isa_insn in;
-    memset(&in, 0, sizeof(in));
-    int c = 1 + (int)rnd(90), h = 1 + (int)rnd(20), w = 1 + (int)rnd(20);
-    int pitch = c + (int)rnd(4);
-    bool in_place = rnd(3) == 0;
-    uint32_t out_off = in_place ? 0 : (uint32_t)(h * w * pitch);
-    t[0] = (struct dd_isa_tensor){
-        0, (uint16_t)h, (uint16_t)w, (uint16_t)c, (uint16_t)pitch, (int)rnd(256) - 128, 0.1f, 0};
-    t[1] = (struct dd_isa_tensor){out_off,
-                                  (uint16_t)h,
-                                  (uint16_t)w,
-                                  (uint16_t)c,
-                                  (uint16_t)(in_place ? pitch : c),
-                                  (int)rnd(256) - 128,
-                                  0.1f,
-                                  0};
-    in.opcode = DD_ISA_LUT, in.in0 = 0, in.in1 = DD_ISA_NO_TENSOR, in.out = 1;
-    in.clamp_min = (int32_t)rnd(60) - 128, in.clamp_max = 127 - (int32_t)rnd(60);
-    uint8_t blob[256];
-    for (int i = 0; i < 256; i++) blob[i] = (uint8_t)rnd(256);
-    struct dd_pkg p = {0};
-    p.tensors = t, p.n_tensors = 2, p.insns = &in, p.n_insns = 1, p.blob = blob, p.blob_size = 256;
-    p.arena_size = in_place ? (uint32_t)(h * w * pitch) : out_off + (uint32_t)(h * w * c);
-    cr_assert(same_as_golden(&p, NULL), "iteration %d: LUT c%d pitch %d%s differs from golden", it,
-              c, pitch, in_place ? " in place" : "");
+    struct random_op r;
+    random_lut_make(&r, rnd);
+    cr_assert(same_as_golden(&r.p, NULL), "iteration %d: %s differs from golden", it, r.desc);
 }
 
 Test(cpu_backend, random_luts_match_golden, .timeout = 120)

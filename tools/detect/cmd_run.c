@@ -58,7 +58,7 @@ int dd_cmd_run(int argc, char **argv)
                                              {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *backend = NULL;
     long frames = -1, from = 0, max_det = 0;
-    struct dd_backend_opts bopts = {NULL, NULL, 0};
+    struct dd_backend_opts bopts = {NULL, NULL, 0, NULL};
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
     int c;
     optind = 1;

@@ -1,0 +1,1146 @@
+// The execution unit of ISA 1.x (docs/ISA.md, accel/rtl/README.md): fetches
+// instructions [first, first + count) from DRAM and runs each one layer at a
+// time, output row by output row: the input rows a row needs are burst into
+// a ring of on-chip row buffers (IBUF), the row is computed into an output
+// buffer (OBUF, two halves) and burst back to the arena while the next row
+// is loaded and computed. CONV runs on an OCT x 16-lane MAC array (OCT output
+// channels at once; 16 int8 or 32 int4 input channels per cycle per row),
+// with per-row requantization and the fused 2x2 max pool; depthwise uses one
+// lane per row. POOL, ADD, UPSAMPLE, D2S and LUT run on a 16-lane vector
+// unit; INPUT on a one-pixel-per-cycle frame sampler.
+module dd_eu #(
+    parameter OCT = 32,  // MAC array rows (output channels per pass): 4, 8, 16 or 32
+    parameter MUL_DSP = 1,  // int8 products in DSPs (else fabric)
+    parameter IB_AW = 12,  // IBUF words (16 bytes) address bits
+    parameter WB_AW = 9,  // WBUF words per row address bits
+    parameter OB_AW = 10,  // OBUF entries address bits (two halves)
+    parameter FB_AW = 10  // frame row buffer words address bits
+) (
+    input clk,
+    input rst,
+    input start,
+    output reg done,
+    output idle,
+    input [63:0] prog,
+    input [63:0] blob,
+    input [63:0] arena,
+    input [63:0] frame,
+    input [31:0] tensors_offset,
+    input [31:0] first,
+    input [31:0] count,
+    input [31:0] f_format,
+    input [31:0] f_width,
+    input [31:0] f_height,
+    input [31:0] f_stride,
+    input [31:0] f_uv_offset,
+    input [31:0] f_uv_stride,
+    // read DMA: AXI4 read channels and the port (0 program, 1 blob, 2 arena, 3 frame)
+    output [1:0] rd_port,
+    output ar_valid,
+    input ar_ready,
+    output [63:0] ar_addr,
+    output [7:0] ar_len,
+    input r_valid,
+    output r_ready,
+    input [127:0] r_data,
+    // write DMA: AXI4 write channels (arena)
+    output aw_valid,
+    input aw_ready,
+    output [63:0] aw_addr,
+    output [7:0] aw_len,
+    output w_valid,
+    input w_ready,
+    output [127:0] w_data,
+    output [15:0] w_strb,
+    output w_last,
+    input b_valid,
+    output b_ready,
+    // observation: the instruction running, a pulse when one starts
+    output reg [31:0] insn_index,
+    output reg insn_start
+);
+    localparam NW = OCT > 16 ? OCT / 16 : 1;  // OBUF words per entry
+    localparam LNW = NW == 2 ? 1 : 0;
+    localparam HE = 1 << (OB_AW - 1);  // OBUF entries per half
+
+    // ---------------- read DMA and its destinations ----------------
+    reg rd_cmd_valid;
+    reg [63:0] rd_base;
+    reg [31:0] rd_stride;
+    reg [15:0] rd_len, rd_count, rd_dst, rd_dst_step;
+    reg [1:0] rd_port_q, rd_buf;  // destination: 0 PB, 1 IBUF, 2 WBUF, 3 FBUF
+    wire rd_ready, rd_busy, dw_en;
+    wire [15:0] dw_addr;
+    wire [127:0] dw_data;
+    assign rd_port = rd_port_q;
+    dd_rd_dma rdma (
+        .clk(clk),
+        .rst(rst),
+        .cmd_valid(rd_cmd_valid),
+        .cmd_ready(rd_ready),
+        .cmd_base(rd_base),
+        .cmd_stride(rd_stride),
+        .cmd_len(rd_len),
+        .cmd_count(rd_count),
+        .cmd_dst(rd_dst),
+        .cmd_dst_step(rd_dst_step),
+        .busy(rd_busy),
+        .ar_valid(ar_valid),
+        .ar_ready(ar_ready),
+        .ar_addr(ar_addr),
+        .ar_len(ar_len),
+        .r_valid(r_valid),
+        .r_ready(r_ready),
+        .r_data(r_data),
+        .wr_en(dw_en),
+        .wr_addr(dw_addr),
+        .wr_data(dw_data)
+    );
+
+    // parameter block: instruction, tensor descriptors, biases and multipliers, LUT, INPUT norm
+    reg [64*128-1:0] pb;
+    always @(posedge clk) if (dw_en && rd_buf == 2'd0) pb[dw_addr[5:0]*128+:128] <= dw_data;
+    function [7:0] pbb(input integer i);
+        pbb = pb[i*8+:8];
+    endfunction
+    function [15:0] pb16(input integer i);
+        pb16 = pb[i*8+:16];
+    endfunction
+    function [31:0] pb32(input integer i);
+        pb32 = pb[i*8+:32];
+    endfunction
+
+    // ---------------- write DMA and OBUF ----------------
+    reg wr_cmd_valid;
+    reg [63:0] wr_base;
+    reg [31:0] wr_stride;
+    reg [15:0] wr_len, wr_count, wr_src, wr_src_step;
+    wire wr_ready, wr_busy;
+    wire [15:0] wsrc_addr;
+    wire [127:0] wsrc_data;
+    dd_wr_dma wdma (
+        .clk(clk),
+        .rst(rst),
+        .cmd_valid(wr_cmd_valid),
+        .cmd_ready(wr_ready),
+        .cmd_base(wr_base),
+        .cmd_stride(wr_stride),
+        .cmd_len(wr_len),
+        .cmd_count(wr_count),
+        .cmd_src(wr_src),
+        .cmd_src_step(wr_src_step),
+        .busy(wr_busy),
+        .src_addr(wsrc_addr),
+        .src_data(wsrc_data),
+        .aw_valid(aw_valid),
+        .aw_ready(aw_ready),
+        .aw_addr(aw_addr),
+        .aw_len(aw_len),
+        .w_valid(w_valid),
+        .w_ready(w_ready),
+        .w_data(w_data),
+        .w_strb(w_strb),
+        .w_last(w_last),
+        .b_valid(b_valid),
+        .b_ready(b_ready)
+    );
+    // OBUF: NW lanes of 16-byte words; word k is lane k % NW of entry k / NW
+    reg ob_we;
+    reg [OB_AW-1:0] ob_waddr;
+    reg [NW-1:0] ob_wlane;
+    reg [NW*128-1:0] ob_wdata;
+    wire [NW*128-1:0] ob_rdata;
+    reg [LNW:0] ob_rlane;
+    genvar gl;
+    generate
+        for (gl = 0; gl < NW; gl = gl + 1) begin : oblane
+            dd_mem #(128, OB_AW) m (
+                clk,
+                ob_we & ob_wlane[gl],
+                ob_waddr,
+                ob_wdata[gl*128+:128],
+                wsrc_addr[OB_AW-1+LNW:LNW],
+                ob_rdata[gl*128+:128]
+            );
+        end
+    endgenerate
+    always @(posedge clk) ob_rlane <= NW == 2 ? {1'b0, wsrc_addr[0]} : 0;
+    assign wsrc_data = ob_rdata[ob_rlane*128+:128];
+
+    // ---------------- instruction and tensors ----------------
+    wire [7:0] op = pbb(0), fl = pbb(1), kh = pbb(2), kw = pbb(3), sh = pbb(4), sw = pbb(5);
+    wire [7:0] pt = pbb(6), pl = pbb(7), wbits = pbb(10);
+    wire [15:0] in0_i = pb16(12), in1_i = pb16(14), out_i = pb16(16);
+    wire [31:0] i_weights = pb32(20), i_bias = pb32(24), i_quant = pb32(28);
+    wire signed [31:0] i_m0 = pb32(32), i_m1 = pb32(36), i_shift = pb32(40);
+    wire signed [31:0] cmin = pb32(44), cmax = pb32(48);
+    // tensors: out at PB byte 64, in0 at 96, in1 at 128
+    wire [31:0] o_off = pb32(64), a_off = pb32(96), b_off = pb32(128);
+    wire [15:0] o_h = pb16(68), o_w = pb16(70), o_c = pb16(72), o_p = pb16(74);
+    wire [15:0] a_h = pb16(100), a_w = pb16(102), a_c = pb16(104), a_p = pb16(106);
+    wire [15:0] b_w = pb16(134), b_c = pb16(136), b_p = pb16(138);
+    wire signed [31:0] o_zp = pb32(76), a_zp = pb32(108), b_zp = pb32(140);
+    wire has_b = in1_i != 16'hffff;
+    wire f_dw = fl[0], f_pool = fl[1], f_avg = fl[2], f_bil = fl[3], f_leaky = fl[4], f_bgr = fl[5];
+    wire int4 = wbits == 8'd4;
+    wire signed [47:0] za48 = a_zp, zb48 = b_zp, zo48 = o_zp, cmin48 = cmin, cmax48 = cmax;
+    wire signed [47:0] m0_48 = i_m0, m1_48 = i_m1;
+
+    // ---------------- the main sequencer ----------------
+    localparam S_IDLE = 6'd0, S_FETCH = 6'd1, S_DESC = 6'd2, S_DESC1 = 6'd3, S_DESC2 = 6'd4,
+        S_DISPATCH = 6'd5, S_NEXT = 6'd6, S_DONE = 6'd7, S_RDW0 = 6'd8, S_RDW = 6'd9,
+        C_TILE = 6'd10, C_WLOAD = 6'd11, C_BIAS = 6'd12, C_QUANT = 6'd13, C_PARAMS = 6'd14,
+        R_ROW = 6'd15, R_LOAD = 6'd16, R_LOADB = 6'd17, R_RUN = 6'd18, R_DRAIN = 6'd19,
+        R_WRITE = 6'd20, V_TAPS = 6'd21, V_WAIT = 6'd22, V_FIN = 6'd23, V_DIV = 6'd24,
+        I_DIV = 6'd25, I_DIVW = 6'd26, I_NORM = 6'd27, I_ROWLOAD = 6'd28, R_ROWNEXT = 6'd29;
+    reg [5:0] st, st_ret;
+    reg [31:0] pc, left;
+    assign idle = st == S_IDLE;
+
+    // per-instruction derived values
+    reg [15:0] cw_a, cwp_a, cw4_a, cwp_b, cwo, row_words, steps, ngroups, gb, row_bytes;
+    reg [4:0] nslots;  // power of two
+    // the ring of input rows: the largest power of two (<= 16) of rows that fits (CONV: all
+    // of IBUF; the vector unit: half, ADD's second tensor in the other half)
+    wire [31:0] ib_cap = op == 8'd1 ? (32'd1 << IB_AW) : (32'd1 << (IB_AW - 1));
+    wire [31:0] rw32 = {16'd0, row_words};
+    wire [4:0] nslots_fit = rw32 * 16 <= ib_cap ? 5'd16 : rw32 * 8 <= ib_cap ? 5'd8 :
+        rw32 * 4 <= ib_cap ? 5'd4 : rw32 * 2 <= ib_cap ? 5'd2 : 5'd1;
+    reg [1:0] pool;
+    reg [15:0] oc0, nrows, py;
+    reg signed [17:0] lo_row, hi_row;  // input rows the current output row needs
+    reg signed [17:0] loaded_hi;
+    reg half;
+
+    // per-row requantization parameters
+    reg signed [31:0] r_bias[0:OCT-1], r_m[0:OCT-1], r_mn[0:OCT-1], r_s[0:OCT-1];
+
+    // IBUF
+    wire ib_we = dw_en && rd_buf == 2'd1;
+    reg [IB_AW-1:0] ib_raddr;
+    wire [255:0] ib_rdata;
+    dd_pairmem #(IB_AW) ibuf (
+        clk,
+        ib_we,
+        dw_addr[IB_AW-1:0],
+        dw_data,
+        ib_raddr,
+        ib_rdata
+    );
+    // WBUF: one memory per MAC row
+    reg [WB_AW-1:0] wb_raddr;
+    wire [OCT*128-1:0] wb_rdata;
+    genvar gr;
+    generate
+        for (gr = 0; gr < OCT; gr = gr + 1) begin : wrow
+            dd_mem #(128, WB_AW) m (
+                clk,
+                dw_en && rd_buf == 2'd2 && dw_addr[15:WB_AW] == gr,
+                dw_addr[WB_AW-1:0],
+                dw_data,
+                wb_raddr,
+                wb_rdata[gr*128+:128]
+            );
+        end
+    endgenerate
+    // FBUF: four frame row buffers (plane rows y0, y1; NV12 UV rows of y0, y1)
+    reg [FB_AW-1:0] fb_raddr[0:3];
+    wire [255:0] fb_rdata[0:3];
+    genvar gf;
+    generate
+        for (gf = 0; gf < 4; gf = gf + 1) begin : fbuf
+            dd_pairmem #(FB_AW) m (
+                clk,
+                dw_en && rd_buf == 2'd3 && dw_addr[FB_AW+1:FB_AW] == gf,
+                dw_addr[FB_AW-1:0],
+                dw_data,
+                fb_raddr[gf],
+                fb_rdata[gf]
+            );
+        end
+    endgenerate
+
+    // ---------------- CONV issue loop ----------------
+    reg c_run;
+    reg [15:0] px, g;
+    reg [7:0] ky, kx;
+    reg [15:0] s;
+    reg [1:0] sub;
+    wire [1:0] npts = pool == 2'd2 ? 2'd3 : 2'd0;  // sub-points - 1
+    wire last_s = s == steps - 16'd1;
+    wire last_kx = kx == kw - 8'd1;
+    wire last_ky = ky == kh - 8'd1;
+    wire last_sub = sub == npts;
+    wire last_px = px == o_w - 16'd1;
+    wire c_first = ky == 0 && kx == 0 && s == 0;
+    wire c_last = last_s && last_kx && last_ky;
+    wire signed [17:0] cy = $signed({2'd0, py}) * $signed({16'd0, pool}) + (pool == 2'd2 ? sub[1] : 1'b0);
+    wire signed [17:0] cx = $signed({2'd0, px}) * $signed({16'd0, pool}) + (pool == 2'd2 ? sub[0] : 1'b0);
+    wire signed [17:0] iy = cy * $signed({10'd0, sh}) + $signed({10'd0, ky}) - $signed({10'd0, pt});
+    wire signed [17:0] ix = cx * $signed({10'd0, sw}) + $signed({10'd0, kx}) - $signed({10'd0, pl});
+    wire c_inside = iy >= 0 && ix >= 0 && iy < $signed({2'd0, a_h}) && ix < $signed({2'd0, a_w});
+    wire [4:0] slot_of_iy = iy[4:0] & (nslots - 5'd1);
+    wire [15:0] dw_pair = {oc0[15:5], 5'd0} >> 4;
+    wire [31:0] c_ibaddr = slot_of_iy * row_words + ix[15:0] * cwp_a +
+        (f_dw ? dw_pair : (int4 ? {s[14:0], 1'b0} : s));
+    wire [31:0] c_wbaddr = f_dw ? (int4 ? {5'd0, g[15:5]} : {4'd0, g[15:4]}) : g * steps + s;
+    // pipeline: 1 address, 2 memory data, 3 products, 4 row sums, 5 accumulate
+    reg v1, v2, v3, v4, f1, f2, f3, f4, l1, l2, l3, l4, in1, in2;
+    reg [15:0] px1, px2, px3, px4;
+    reg [1:0] sb1, sb2, sb3, sb4;
+    reg [4:0] dsel1, dsel2;
+    reg dnib1, dnib2;
+    always @(posedge clk) begin
+        v1 <= c_run;
+        f1 <= c_first;
+        l1 <= c_last;
+        in1 <= c_inside;
+        px1 <= px;
+        sb1 <= sub;
+        dsel1 <= int4 ? g[5:1] : {1'b0, g[3:0]};
+        dnib1 <= g[0];
+        v2 <= v1;
+        f2 <= f1;
+        l2 <= l1;
+        in2 <= in1;
+        px2 <= px1;
+        sb2 <= sb1;
+        dsel2 <= dsel1;
+        dnib2 <= dnib1;
+        v3 <= v2;
+        f3 <= f2;
+        l3 <= l2;
+        px3 <= px2;
+        sb3 <= sb2;
+        v4 <= v3;
+        f4 <= f3;
+        l4 <= l3;
+        px4 <= px3;
+        sb4 <= sb3;
+    end
+    wire [7:0] zp8 = a_zp[7:0];
+    wire [255:0] act = in1 ? ib_rdata : {32{zp8}};
+    reg [127:0] a0_d, a1_d;
+    integer li;
+    always @(*) begin
+        for (li = 0; li < 16; li = li + 1) begin
+            a0_d[li*8+:8] = int4 ? act[li*16+:8] : act[li*8+:8];
+            a1_d[li*8+:8] = act[li*16+8+:8];
+        end
+    end
+    wire signed [21:0] rsum[0:OCT-1];
+    reg signed [31:0] acc[0:OCT-1];
+    reg pv;  // a point's accumulators are complete
+    reg [15:0] ppx;
+    reg [1:0] psb;
+    genvar gm;
+    generate
+        for (gm = 0; gm < OCT; gm = gm + 1) begin : mac
+            wire [4:0] abyte = oc0[4:0] + gm;
+            wire [7:0] dw_a = act[abyte*8+:8];
+            wire [7:0] wbyte = wb_rdata[gm*128+dsel1*8+:8];
+            wire [7:0] dw_w = int4 ? {4'd0, dnib1 ? wbyte[7:4] : wbyte[3:0]} : wbyte;
+            wire [127:0] ra0 = f_dw ? {120'd0, dw_a} : a0_d;
+            wire [127:0] rw = f_dw ? {120'd0, dw_w} : wb_rdata[gm*128+:128];
+            dd_mac_row #(MUL_DSP) row (
+                clk,
+                int4,
+                ra0,
+                a1_d,
+                rw,
+                rsum[gm]
+            );
+            wire signed [31:0] nacc = (f3 ? r_bias[gm] : acc[gm]) + {{10{rsum[gm][21]}}, rsum[gm]};
+            always @(posedge clk) if (v3) acc[gm] <= nacc;
+        end
+    endgenerate
+    always @(posedge clk) begin
+        pv <= v3 && l3;
+        ppx <= px3;
+        psb <= sb3;
+    end
+    // requantization and the fused 2x2 max pool
+    wire [OCT-1:0] qv;
+    wire signed [31:0] qo[0:OCT-1];
+    reg [15:0] qpx[0:4];
+    reg [1:0] qsb[0:4];
+    integer qi;
+    always @(posedge clk) begin
+        qpx[0] <= ppx;
+        qsb[0] <= psb;
+        for (qi = 1; qi < 5; qi = qi + 1) begin
+            qpx[qi] <= qpx[qi-1];
+            qsb[qi] <= qsb[qi-1];
+        end
+    end
+    reg signed [31:0] best[0:OCT-1];
+    reg [OCT*8-1:0] cvec;
+    generate
+        for (gm = 0; gm < OCT; gm = gm + 1) begin : rq
+            dd_requant u (
+                clk,
+                pv,
+                acc[gm],
+                r_m[gm],
+                r_mn[gm],
+                r_s[gm],
+                f_leaky,
+                o_zp,
+                cmin,
+                cmax,
+                qv[gm],
+                qo[gm]
+            );
+            wire signed [31:0] nb = (qsb[4] == 2'd0 || qo[gm] > best[gm]) ? qo[gm] : best[gm];
+            always @(posedge clk) if (qv[0]) best[gm] <= nb;
+            always @(*) cvec[gm*8+:8] = nb[7:0];
+        end
+    endgenerate
+    wire c_out = qv[0] && qsb[4] == npts;
+
+    // ---------------- vector unit (POOL, ADD, UPSAMPLE, D2S, LUT) ----------------
+    reg [15:0] vt, ntaps;  // tap being issued, taps per word
+    reg [15:0] vx, vs;  // output pixel, output word
+    reg vi1, vl1, vin1;
+    reg [3:0] vsh1;
+    reg [15:0] vt1;
+    reg [7:0] vky, vkx;  // POOL tap
+    reg signed [47:0] vacc[0:15];
+    reg [15:0] vn;  // POOL taps inside the window
+    reg [15:0] vy0, vy1, vx0, vx1;  // UPSAMPLE taps
+    wire [15:0] y_half = py >> 1;
+    wire [15:0] x_half = vx >> 1;
+    always @(*) begin
+        vy0 = y_half;
+        vx0 = x_half;
+        vy1 = py[0] ? (y_half + 16'd1 > a_h - 16'd1 ? a_h - 16'd1 : y_half + 16'd1) :
+            (y_half == 16'd0 ? 16'd0 : y_half - 16'd1);
+        vx1 = vx[0] ? (x_half + 16'd1 > a_w - 16'd1 ? a_w - 16'd1 : x_half + 16'd1) :
+            (x_half == 16'd0 ? 16'd0 : x_half - 16'd1);
+    end
+    // the tap's input position and byte offset
+    reg signed [17:0] vty, vtx;
+    reg [15:0] vchan;  // first input channel of the word
+    reg vtb;  // ADD: tap from the second tensor
+    always @(*) begin
+        vty = $signed({2'd0, py});
+        vtx = $signed({2'd0, vx});
+        vchan = {vs[11:0], 4'd0};
+        vtb = 1'b0;
+        case (op)
+            8'd2: begin  // POOL
+                vty = $signed({2'd0, py}) * $signed({10'd0, sh}) - $signed({10'd0, pt}) +
+                    $signed({10'd0, vky});
+                vtx = $signed({2'd0, vx}) * $signed({10'd0, sw}) - $signed({10'd0, pl}) +
+                    $signed({10'd0, vkx});
+            end
+            8'd3: vtb = vt[0];  // ADD
+            8'd4: begin  // UPSAMPLE
+                vty = $signed({2'd0, (f_bil && vt[1]) ? vy1 : vy0});
+                vtx = $signed({2'd0, (f_bil && vt[0]) ? vx1 : vx0});
+            end
+            8'd5: begin  // D2S
+                vty = $signed({2'd0, y_half});
+                vtx = $signed({2'd0, x_half});
+                vchan = {14'd0, py[0], vx[0]} * o_c + {vs[11:0], 4'd0};
+            end
+            default: ;
+        endcase
+    end
+    wire v_inside = vty >= 0 && vtx >= 0 && vty < $signed({2'd0, a_h}) && vtx < $signed({2'd0, a_w});
+    wire [4:0] vslot = vty[4:0] & (nslots - 5'd1);
+    wire [31:0] v_ibaddr = vtb ? (32'd1 << (IB_AW - 1)) + vtx[15:0] * cwp_b + vs :
+        vslot * row_words + vtx[15:0] * cwp_a + {20'd0, vchan[15:4]};
+    wire v_issue = st == V_TAPS;
+    always @(posedge clk) begin
+        vi1 <= v_issue;
+        vl1 <= v_issue && vt == ntaps - 16'd1;
+        vin1 <= v_inside;
+        vsh1 <= vchan[3:0];
+        vt1 <= vt;
+    end
+    wire [255:0] vwin = ib_rdata >> {vsh1, 3'd0};
+    // LUT table: PB bytes 256..511
+    reg [127:0] vres;  // the finished word
+    reg signed [31:0] vfin[0:15];
+    wire signed [47:0] v_half = (i_shift == 0) ? 48'sd0 : (48'sd1 <<< (i_shift[5:0] - 6'd1));
+    // POOL average: floor((2 * sum + n) / (2 * n)) by 16 dividers
+    reg vdiv_start;
+    wire [15:0] vdiv_busy;
+    wire [31:0] vq[0:15];
+    wire [23:0] vr[0:15];
+    genvar gv;
+    generate
+        for (gv = 0; gv < 16; gv = gv + 1) begin : vlane
+            wire signed [7:0] v = vwin[gv*8+:8];
+            wire signed [47:0] ve = {{40{v[7]}}, v};
+            wire signed [47:0] za = za48;
+            wire signed [47:0] zb = zb48;
+            wire signed [47:0] wt = vt1 == 16'd0 ? 48'sd9 : (vt1 == 16'd3 ? 48'sd1 : 48'sd3);
+            wire in_b = {vs[11:0], 4'd0} + gv < b_c;
+            wire signed [47:0] mx0 = vt1 == 0 ? -48'sd2147483648 : vacc[gv];
+            wire [7:0] lut_i = v ^ 8'h80;
+            always @(posedge clk)
+                if (vi1) begin
+                    case (op)
+                        8'd2:
+                        if (f_avg) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + (vin1 ? ve : 48'sd0);
+                        else vacc[gv] <= (vin1 && ve > mx0) ? ve : mx0;
+                        8'd3:
+                        if (vt1 == 0) vacc[gv] <= (ve - za) * m0_48;
+                        else if (in_b) vacc[gv] <= vacc[gv] + (ve - zb) * m1_48;
+                        8'd4:
+                        if (f_bil) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + wt * (ve - za);
+                        else vacc[gv] <= ve;
+                        8'd6: vacc[gv] <= $signed(pb[(256*8)+lut_i*8+:8]);
+                        default: vacc[gv] <= ve;  // D2S
+                    endcase
+                end
+            // POOL average operands: num = 2 * sum + n, den = 2 * n
+            wire signed [47:0] vn48 = $signed({32'd0, vn});
+            wire signed [47:0] num = vacc[gv] * 2 + vn48;
+            wire [47:0] mag = num < 0 ? -num : num;
+            dd_udiv #(32, 24) div (
+                clk,
+                vdiv_start,
+                mag[31:0],
+                {7'd0, vn, 1'b0},
+                vdiv_busy[gv],
+                vq[gv],
+                vr[gv]
+            );
+            wire signed [31:0] q32 = vq[gv];
+            wire signed [31:0] avg = num < 0 ? -(q32 + (vr[gv] != 0 ? 32'sd1 : 32'sd0)) : q32;
+            wire signed [47:0] bil = ((vacc[gv] + 48'sd8) >>> 4) + za;
+            wire signed [47:0] addsum = vacc[gv] + v_half;
+            wire signed [47:0] addv = (addsum >>> i_shift[5:0]) + zo48;
+            wire signed [47:0] avg48 = avg;
+            wire signed [47:0] pre = op == 8'd2 ? (f_avg ? avg48 : vacc[gv]) :
+                op == 8'd3 ? addv : (op == 8'd4 && f_bil) ? bil : vacc[gv];
+            wire signed [47:0] cl = pre < cmin48 ? cmin48 : (pre > cmax48 ? cmax48 : pre);
+            always @(*) vres[gv*8+:8] = cl[7:0];
+        end
+    endgenerate
+
+    // ---------------- INPUT: the frame sampler ----------------
+    reg [63:0] dv_num;
+    reg [31:0] dv_den;
+    reg dv_start;
+    wire dv_busy;
+    wire [63:0] dv_q;
+    wire [31:0] dv_r;
+    dd_udiv #(64, 32) idiv (
+        clk,
+        dv_start,
+        dv_num,
+        dv_den,
+        dv_busy,
+        dv_q,
+        dv_r
+    );
+    reg [2:0] dv_step;
+    reg [31:0] bw, bh, bx, by;
+    reg [31:0] q0x, r0x, dqx, drx, q0y, r0y, dqy, dry;
+    reg [31:0] yq, yr, xq, xr;
+    reg [31:0] y0s, y1s, fy;
+    wire [31:0] fw = f_width, fh = f_height;
+    wire rgb = f_format == 32'd1, nv12 = f_format == 32'd2;
+    wire [31:0] ys = yq - 32'd32768;
+    wire [31:0] ysc = ys[31] ? 32'd0 : ys;
+    wire [31:0] yi0 = ysc[31:16] > fh - 32'd1 ? fh - 32'd1 : {16'd0, ysc[31:16]};
+    wire [31:0] row_bytes0 = rgb ? fw * 3 : (nv12 ? fw : ((fw + 32'd1) >> 1) * 4);
+    wire [31:0] uv_bytes = ((fw + 32'd1) >> 1) * 2;
+    reg i_run;
+    reg [15:0] ix_;
+    wire iny = py >= by[15:0] && py < by[15:0] + bh[15:0];
+    wire inx = iny && ix_ >= bx[15:0] && ix_ < bx[15:0] + bw[15:0];
+    wire [31:0] xs = xq - 32'd32768;
+    wire [31:0] xsc = xs[31] ? 32'd0 : xs;
+    wire [31:0] xi0 = xsc[31:16] > fw - 32'd1 ? fw - 32'd1 : {16'd0, xsc[31:16]};
+    wire [31:0] xi1 = xi0 + 32'd1 < fw ? xi0 + 32'd1 : fw - 32'd1;
+    wire [7:0] fx = xsc[15:8];
+    wire [31:0] pos0 = rgb ? xi0 * 3 : (nv12 ? xi0 : {xi0[31:1], 2'd0});
+    wire [31:0] posu = {xi0[31:1], 1'b0};
+    // pipeline: 1 address, 2 windows, 3 RGB taps, 4 bilinear, 5 normalise
+    reg iv1, iv2, iv3, iv4, ib1, ib2;
+    reg [15:0] ix1, ix2, ix3, ix4;
+    reg [3:0] io1, iou1;
+    reg id1, iodd0_1, iodd1_1;
+    reg [1:0] idu1;
+    reg [7:0] fx1, fx2;
+    always @(posedge clk) begin
+        iv1 <= i_run;
+        ib1 <= inx;
+        ix1 <= ix_;
+        io1 <= pos0[3:0];
+        iou1 <= posu[3:0];
+        id1 <= xi1 != xi0;
+        iodd0_1 <= xi0[0];
+        iodd1_1 <= xi1[0];
+        idu1 <= {1'b0, (xi1 >> 1) != (xi0 >> 1)};
+        fx1 <= fx;
+    end
+    function [7:0] clamp255(input signed [31:0] v);
+        clamp255 = v < 0 ? 8'd0 : (v > 255 ? 8'd255 : v[7:0]);
+    endfunction
+    function [23:0] yuv2rgb(input [7:0] y, input [7:0] u, input [7:0] v);
+        reg signed [31:0] c, d, e;
+        begin
+            c = {24'd0, y} - 32'sd16;
+            d = {24'd0, u} - 32'sd128;
+            e = {24'd0, v} - 32'sd128;
+            yuv2rgb = {
+                clamp255((298 * c + 516 * d + 128) >>> 8),
+                clamp255((298 * c - 100 * d - 208 * e + 128) >>> 8),
+                clamp255((298 * c + 409 * e + 128) >>> 8)
+            };  // {B, G, R}
+        end
+    endfunction
+    // the two taps of one frame row (window w: the plane row, u: its UV row)
+    function [47:0] taps(input [255:0] w, input [255:0] u, input [3:0] o, input [3:0] ou,
+                         input d, input [1:0] du, input odd0, input odd1);
+        reg [5:0] o1, oy0, oy1, ob1;
+        begin
+            if (rgb) begin
+                o1 = {2'd0, o} + (d ? 6'd3 : 6'd0);
+                taps = {w[o1*8+:24], w[o*8+:24]};
+            end else if (nv12) begin
+                o1 = {2'd0, o} + {5'd0, d};
+                ob1 = {2'd0, ou} + {3'd0, du, 1'b0};
+                taps = {
+                    yuv2rgb(w[o1*8+:8], u[ob1*8+:8], u[(ob1+1)*8+:8]),
+                    yuv2rgb(w[o*8+:8], u[ou*8+:8], u[(ou+1)*8+:8])
+                };
+            end else begin  // YUYV
+                ob1 = {2'd0, o} + {3'd0, du, 2'd0};
+                oy0 = {2'd0, o} + (odd0 ? 6'd2 : 6'd0);
+                oy1 = ob1 + (odd1 ? 6'd2 : 6'd0);
+                taps = {
+                    yuv2rgb(w[oy1*8+:8], w[(ob1+1)*8+:8], w[(ob1+3)*8+:8]),
+                    yuv2rgb(w[oy0*8+:8], w[(o+1)*8+:8], w[(o+3)*8+:8])
+                };
+            end
+        end
+    endfunction
+    reg [47:0] t0, t1;  // row y0 taps, row y1 taps: {tap x1, tap x0} of {B, G, R}
+    always @(posedge clk) begin
+        t0 <= taps(fb_rdata[0], fb_rdata[2], io1, iou1, id1, idu1, iodd0_1, iodd1_1);
+        t1 <= taps(fb_rdata[1], fb_rdata[3], io1, iou1, id1, idu1, iodd0_1, iodd1_1);
+        iv2 <= iv1;
+        ib2 <= ib1;
+        ix2 <= ix1;
+        fx2 <= fx1;
+    end
+    reg [24:0] bl[0:2];
+    integer ci;
+    always @(posedge clk) begin
+        for (ci = 0; ci < 3; ci = ci + 1)
+            bl[ci] <= ib2 ?
+                ({17'd0, t0[ci*8+:8]} * (25'd256 - {17'd0, fx2}) + {17'd0, t0[24+ci*8+:8]} * {17'd0, fx2}) *
+                    (25'd256 - {16'd0, fy[8:0]}) +
+                ({17'd0, t1[ci*8+:8]} * (25'd256 - {17'd0, fx2}) + {17'd0, t1[24+ci*8+:8]} * {17'd0, fx2}) * {16'd0, fy[8:0]} :
+                {i_m0[8:0], 16'd0};
+        iv3 <= iv2;
+        ix3 <= ix2;
+    end
+    reg [23:0] nrm;
+    integer ni;
+    always @(posedge clk) begin
+        for (ni = 0; ni < 3; ni = ni + 1) begin : nl
+            reg signed [63:0] a, b, q;
+            reg [1:0] srcc;
+            srcc = f_bgr ? 2'd2 - ni[1:0] : ni[1:0];
+            a = pb[(256+8*ni)*8+:64];
+            b = pb[(280+8*ni)*8+:64];
+            q = ($signed({39'd0, bl[srcc]}) * a + b + 64'sd2147483648) >>> 32;
+            nrm[ni*8+:8] <= q < -64'sd128 ? 8'h80 : (q > 64'sd127 ? 8'h7f : q[7:0]);
+        end
+        iv4 <= iv3;
+        ix4 <= ix3;
+    end
+
+    // ---------------- OBUF write port ----------------
+    wire [31:0] half_word = {31'd0, half} << (OB_AW - 1 + LNW);
+    reg [31:0] ob_word;
+    always @(*) begin
+        ob_we = 1'b0;
+        ob_waddr = 0;
+        ob_wlane = 0;
+        ob_wdata = 0;
+        ob_word = 0;
+        if (op == 8'd1) begin
+            ob_we = c_out;
+            ob_waddr = {half, qpx[4][OB_AW-2:0]};
+            ob_wlane = {NW{1'b1}};
+            ob_wdata[OCT*8-1:0] = cvec;
+        end else if (op == 8'd7) begin
+            ob_we = iv4;
+            ob_word = half_word + {16'd0, ix4};
+            ob_waddr = ob_word[OB_AW-1+LNW:LNW];
+            ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
+            ob_wdata = {NW{104'd0, nrm}};
+        end else begin
+            ob_we = st == V_FIN && !(op == 8'd2 && f_avg);
+            if (st == V_DIV && vdiv_busy == 16'd0 && !vdiv_start) ob_we = 1'b1;
+            ob_word = half_word + {16'd0, vx} * {16'd0, cwo} + {16'd0, vs};
+            ob_waddr = ob_word[OB_AW-1+LNW:LNW];
+            ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
+            ob_wdata = {NW{vres}};
+        end
+    end
+
+    // ---------------- sequencer ----------------
+    task rd_issue(input [1:0] port, input [1:0] bufsel, input [63:0] base, input [31:0] stride,
+                  input [15:0] len, input [15:0] cnt, input [15:0] dst, input [15:0] step,
+                  input [5:0] ret);
+        begin
+            rd_port_q <= port;
+            rd_buf <= bufsel;
+            rd_base <= base;
+            rd_stride <= stride;
+            rd_len <= len;
+            rd_count <= cnt;
+            rd_dst <= dst;
+            rd_dst_step <= step;
+            rd_cmd_valid <= 1'b1;
+            st_ret <= ret;
+            st <= S_RDW0;
+        end
+    endtask
+    reg [15:0] wl_j;  // weight row being loaded
+    reg [15:0] vdrain;
+    reg [63:0] in_row_base;
+    reg [15:0] ld_row;
+    integer pi;
+    always @(posedge clk) begin
+        rd_cmd_valid <= 1'b0;
+        wr_cmd_valid <= 1'b0;
+        done <= 1'b0;
+        insn_start <= 1'b0;
+        dv_start <= 1'b0;
+        vdiv_start <= 1'b0;
+        if (rst) begin
+            st <= S_IDLE;
+            c_run <= 1'b0;
+            i_run <= 1'b0;
+        end else begin
+            case (st)
+                S_IDLE:
+                if (start) begin
+                    pc <= first;
+                    left <= count;
+                    st <= S_FETCH;
+                end
+                S_FETCH:
+                if (left == 0) st <= S_DONE;
+                else begin
+                    insn_index <= pc;
+                    insn_start <= 1'b1;
+                    rd_issue(2'd0, 2'd0, prog + {32'd0, pc} * 64, 0, 16'd64, 16'd1, 16'd0, 16'd4,
+                             S_DESC);
+                end
+                S_DESC:
+                rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, out_i} * 24, 0, 16'd24,
+                         16'd1, 16'd4, 16'd2, S_DESC1);
+                S_DESC1:
+                if (op == 8'd7) st <= S_DISPATCH;
+                else
+                    rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, in0_i} * 24, 0,
+                             16'd24, 16'd1, 16'd6, 16'd2, S_DESC2);
+                S_DESC2:
+                if (!has_b) st <= S_DISPATCH;
+                else
+                    rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, in1_i} * 24, 0,
+                             16'd24, 16'd1, 16'd8, 16'd2, S_DISPATCH);
+                S_DISPATCH: begin
+                    // derived values: channel words per pixel (even, so that int4 reads pairs)
+                    cw_a <= (a_c + 16'd15) >> 4;
+                    cwp_a <= ((a_c + 16'd31) >> 5) << 1;
+                    cw4_a <= (a_c + 16'd31) >> 5;
+                    cwp_b <= ((b_c + 16'd31) >> 5) << 1;
+                    cwo <= (o_c + 16'd15) >> 4;
+                    row_words <= a_w * (((a_c + 16'd31) >> 5) << 1);
+                    pool <= (op == 8'd1 && f_pool) ? 2'd2 : 2'd1;
+                    ngroups <= kh * kw;
+                    half <= 1'b0;
+                    py <= 0;
+                    oc0 <= 0;
+                    case (op)
+                        8'd1: st <= C_TILE;
+                        8'd7: begin
+                            dv_step <= 0;
+                            st <= I_DIV;
+                        end
+                        8'd6:
+                        rd_issue(2'd1, 2'd0, blob + {32'd0, i_weights}, 0, 16'd256, 16'd1, 16'd16,
+                                 16'd16, R_ROW);
+                        default: st <= R_ROW;
+                    endcase
+                end
+                // ---- CONV: per tile of OCT output channels ----
+                C_TILE:
+                if (oc0 >= o_c) st <= S_NEXT;
+                else begin
+                    nrows <= o_c - oc0 > OCT ? OCT : o_c - oc0;
+                    steps <= f_dw ? 16'd1 : (int4 ? cw4_a : cw_a);
+                    gb <= int4 ? a_c >> 1 : a_c;
+                    row_bytes <= f_dw ? (int4 ? (ngroups + 16'd1) >> 1 : ngroups) :
+                        (int4 ? ngroups * (a_c >> 1) : ngroups * a_c);
+                    wl_j <= 0;
+                    nslots <= nslots_fit;
+                    st <= C_WLOAD;
+                end
+                C_WLOAD:
+                if (wl_j == nrows) st <= C_BIAS;
+                else begin
+                    wl_j <= wl_j + 16'd1;
+                    if (f_dw)
+                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
+                                 {48'd0, row_bytes}, 0, row_bytes, 16'd1,
+                                 wl_j << WB_AW, 16'd0, C_WLOAD);
+                    else
+                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
+                                 {48'd0, row_bytes}, {16'd0, gb}, gb, ngroups,
+                                 wl_j << WB_AW, steps, C_WLOAD);
+                end
+                C_BIAS:
+                rd_issue(2'd1, 2'd0, blob + {32'd0, i_bias} + {48'd0, oc0} * 4, 0, nrows * 4,
+                         16'd1, 16'd16, 16'd8, C_QUANT);
+                C_QUANT:
+                rd_issue(2'd1, 2'd0, blob + {32'd0, i_quant} + {48'd0, oc0} * 12, 0, nrows * 12,
+                         16'd1, 16'd24, 16'd24, C_PARAMS);
+                C_PARAMS: begin
+                    for (pi = 0; pi < OCT; pi = pi + 1) begin
+                        r_bias[pi] <= pb32(256 + 4 * pi);
+                        r_m[pi] <= pb32(384 + 12 * pi);
+                        r_mn[pi] <= pb32(388 + 12 * pi);
+                        r_s[pi] <= pb32(392 + 12 * pi);
+                    end
+                    py <= 0;
+                    loaded_hi <= -18'sd1;
+                    st <= R_ROW;
+                end
+                // ---- one output row: load its input rows, compute, write ----
+                R_ROW:
+                if (py == o_h) begin
+                    if (op == 8'd1) begin
+                        if (!wr_busy && !wr_cmd_valid) begin  // the tile's last row is out
+                            oc0 <= oc0 + OCT;
+                            st <= C_TILE;
+                        end
+                    end else st <= S_NEXT;
+                end else begin
+                    // the input rows this output row reads, clamped to the tensor
+                    case (op)
+                        8'd1: begin
+                            lo_row <= $signed({2'd0, py}) * $signed({16'd0, pool}) *
+                                $signed({10'd0, sh}) - $signed({10'd0, pt});
+                            hi_row <= ($signed({2'd0, py}) * $signed({16'd0, pool}) +
+                                       $signed({16'd0, pool}) - 18'sd1) * $signed({10'd0, sh}) -
+                                $signed({10'd0, pt}) + $signed({10'd0, kh}) - 18'sd1;
+                        end
+                        8'd2: begin
+                            lo_row <= $signed({2'd0, py}) * $signed({10'd0, sh}) -
+                                $signed({10'd0, pt});
+                            hi_row <= $signed({2'd0, py}) * $signed({10'd0, sh}) -
+                                $signed({10'd0, pt}) + $signed({10'd0, kh}) - 18'sd1;
+                        end
+                        8'd4: begin
+                            lo_row <= $signed({2'd0, vy0 < vy1 ? vy0 : vy1});
+                            hi_row <= $signed({2'd0, vy0 < vy1 ? vy1 : vy0});
+                        end
+                        8'd5: begin
+                            lo_row <= $signed({2'd0, y_half});
+                            hi_row <= $signed({2'd0, y_half});
+                        end
+                        8'd7: begin
+                            lo_row <= 0;
+                            hi_row <= -18'sd1;
+                        end
+                        default: begin
+                            lo_row <= $signed({2'd0, py});
+                            hi_row <= $signed({2'd0, py});
+                        end
+                    endcase
+                    if (op == 8'd7) st <= iny ? I_ROWLOAD : R_RUN;
+                    else st <= R_LOAD;
+                    if (op != 8'd1 && py == 0) loaded_hi <= -18'sd1;
+                    if (op != 8'd1 && op != 8'd7 && py == 0) nslots <= nslots_fit;
+                end
+                R_LOAD: begin
+                    // clamp the row range, then load the rows not yet in the ring
+                    if (hi_row >= $signed({2'd0, a_h})) hi_row <= $signed({2'd0, a_h}) - 18'sd1;
+                    else if (lo_row < 0) lo_row <= 0;
+                    else if (loaded_hi + 18'sd1 > lo_row) lo_row <= loaded_hi + 18'sd1;
+                    else if (lo_row > hi_row) st <= (op == 8'd3) ? R_LOADB : R_RUN;
+                    else begin
+                        loaded_hi <= lo_row;
+                        lo_row <= lo_row + 18'sd1;
+                        rd_issue(2'd2, 2'd1, arena + {32'd0, a_off} + {46'd0, lo_row} *
+                                 {48'd0, a_w} * {48'd0, a_p}, {16'd0, a_p}, a_c, a_w,
+                                 (lo_row[15:0] & ({11'd0, nslots} - 16'd1)) * row_words, cwp_a,
+                                 R_LOAD);
+                    end
+                end
+                R_LOADB:
+                rd_issue(2'd2, 2'd1, arena + {32'd0, b_off} + {48'd0, py} * {48'd0, b_w} *
+                         {48'd0, b_p}, {16'd0, b_p}, b_c, b_w, 16'd1 << (IB_AW - 1), cwp_b, R_RUN);
+                R_RUN: begin
+                    // start the row's compute loop
+                    px <= 0;
+                    sub <= 0;
+                    ky <= 0;
+                    kx <= 0;
+                    s <= 0;
+                    g <= 0;
+                    vx <= 0;
+                    vs <= 0;
+                    vt <= 0;
+                    vky <= 0;
+                    vkx <= 0;
+                    vdrain <= 0;
+                    ix_ <= 0;
+                    xq <= q0x;
+                    xr <= r0x;
+                    if (op == 8'd1) c_run <= 1'b1;
+                    else if (op == 8'd7) i_run <= 1'b1;
+                    else begin
+                        ntaps <= op == 8'd2 ? {8'd0, kh} * {8'd0, kw} :
+                            (op == 8'd3 ? 16'd2 : ((op == 8'd4 && f_bil) ? 16'd4 : 16'd1));
+                        st <= V_TAPS;
+                    end
+                    if (op == 8'd1 || op == 8'd7) st <= R_DRAIN;
+                end
+                R_DRAIN:
+                // the compute loops below clear c_run / i_run; then the pipelines empty
+                if (!c_run && !i_run) begin
+                    if (vdrain >= 16'd16) begin
+                        vdrain <= 0;
+                        st <= R_WRITE;
+                    end else vdrain <= vdrain + 16'd1;
+                end
+                R_WRITE:
+                if (!wr_busy) begin
+                    wr_base <= arena + {32'd0, o_off} + {48'd0, py} * {48'd0, o_w} * {48'd0, o_p} +
+                        (op == 8'd1 ? {48'd0, oc0} : 64'd0);
+                    wr_stride <= {16'd0, o_p};
+                    wr_len <= op == 8'd1 ? nrows : o_c;
+                    wr_count <= o_w;
+                    wr_src <= half_word[15:0];
+                    wr_src_step <= op == 8'd1 ? NW : (op == 8'd7 ? 16'd1 : cwo);
+                    wr_cmd_valid <= 1'b1;
+                    half <= ~half;
+                    st <= R_ROWNEXT;
+                end
+                R_ROWNEXT: begin
+                    py <= py + 16'd1;
+                    if (op == 8'd7 && iny) begin
+                        // the y taps' DDA: next in-box row
+                        yq <= yq + dqy + ((yr + dry >= bh) ? 32'd1 : 32'd0);
+                        yr <= (yr + dry >= bh) ? yr + dry - bh : yr + dry;
+                    end
+                    st <= R_ROW;
+                end
+                // ---- vector unit: one 16-channel word at a time ----
+                V_TAPS: begin
+                    if (vt == ntaps - 16'd1) begin
+                        vt <= 0;
+                        vky <= 0;
+                        vkx <= 0;
+                        st <= V_WAIT;
+                    end else begin
+                        vt <= vt + 16'd1;
+                        if (vkx == kw - 8'd1) begin
+                            vkx <= 0;
+                            vky <= vky + 8'd1;
+                        end else vkx <= vkx + 8'd1;
+                    end
+                    if (op == 8'd2 && v_inside) vn <= (vt == 0 ? 16'd0 : vn) + 16'd1;
+                    else if (vt == 0) vn <= 0;
+                end
+                V_WAIT:
+                if (vl1) begin
+                    if (op == 8'd2 && f_avg) begin
+                        vdiv_start <= 1'b1;
+                        st <= V_DIV;
+                    end else st <= V_FIN;
+                end
+                V_DIV, V_FIN:
+                if (st == V_FIN || (!vdiv_start && vdiv_busy == 16'd0)) begin
+                    // the word was written to OBUF this cycle; next word or pixel
+                    if (vs == cwo - 16'd1) begin
+                        vs <= 0;
+                        if (vx == o_w - 16'd1) st <= R_DRAIN;
+                        else begin
+                            vx <= vx + 16'd1;
+                            st <= V_TAPS;
+                        end
+                    end else begin
+                        vs <= vs + 16'd1;
+                        st <= V_TAPS;
+                    end
+                end
+                // ---- INPUT set-up: letterbox box and the taps' DDA (5 divisions) ----
+                I_DIV: begin
+                    dv_start <= 1'b1;
+                    st <= I_DIVW;
+                    case (dv_step)
+                        3'd0:
+                        if ({32'd0, fw} * {48'd0, o_h} >= {32'd0, fh} * {48'd0, o_w}) begin
+                            dv_num <= {32'd0, fh} * {48'd0, o_w} * 2 + {32'd0, fw};
+                            dv_den <= 2 * fw;
+                        end else begin
+                            dv_num <= {32'd0, fw} * {48'd0, o_h} * 2 + {32'd0, fh};
+                            dv_den <= 2 * fh;
+                        end
+                        3'd1: begin
+                            dv_num <= {32'd0, fw} * 32768;
+                            dv_den <= bw;
+                        end
+                        3'd2: begin
+                            dv_num <= {32'd0, fw} * 65536;
+                            dv_den <= bw;
+                        end
+                        3'd3: begin
+                            dv_num <= {32'd0, fh} * 32768;
+                            dv_den <= bh;
+                        end
+                        default: begin
+                            dv_num <= {32'd0, fh} * 65536;
+                            dv_den <= bh;
+                        end
+                    endcase
+                end
+                I_DIVW:
+                if (!dv_start && !dv_busy) begin
+                    dv_step <= dv_step + 3'd1;
+                    st <= I_DIV;
+                    case (dv_step)
+                        3'd0: begin
+                            if ({32'd0, fw} * {48'd0, o_h} >= {32'd0, fh} * {48'd0, o_w}) begin
+                                bw <= {16'd0, o_w};
+                                bh <= dv_q[31:0] < 1 ? 1 : (dv_q[31:0] > {16'd0, o_h} ? {16'd0, o_h} : dv_q[31:0]);
+                            end else begin
+                                bh <= {16'd0, o_h};
+                                bw <= dv_q[31:0] < 1 ? 1 : (dv_q[31:0] > {16'd0, o_w} ? {16'd0, o_w} : dv_q[31:0]);
+                            end
+                        end
+                        3'd1: begin
+                            q0x <= dv_q[31:0];
+                            r0x <= dv_r;
+                            bx <= ({16'd0, o_w} - bw) >> 1;
+                            by <= ({16'd0, o_h} - bh) >> 1;
+                        end
+                        3'd2: begin
+                            dqx <= dv_q[31:0];
+                            drx <= dv_r;
+                        end
+                        3'd3: begin
+                            q0y <= dv_q[31:0];
+                            r0y <= dv_r;
+                            yq <= dv_q[31:0];
+                            yr <= dv_r;
+                        end
+                        default: begin
+                            dqy <= dv_q[31:0];
+                            dry <= dv_r;
+                            st <= I_NORM;
+                        end
+                    endcase
+                end
+                I_NORM:
+                rd_issue(2'd1, 2'd0, blob + {32'd0, i_quant}, 0, 16'd48, 16'd1, 16'd16, 16'd3,
+                         R_ROW);
+                I_ROWLOAD: begin
+                    // the frame rows of this output row: y0 -> FBUF0, y1 -> FBUF1, NV12 UV rows
+                    // -> FBUF2, FBUF3
+                    y0s <= yi0;
+                    y1s <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
+                    fy <= {24'd0, ysc[15:8]};
+                    ld_row <= 0;
+                    if (ld_row == 16'd0) begin
+                        ld_row <= 16'd1;
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, yi0} * {32'd0, f_stride}, 0,
+                                 row_bytes0[15:0], 16'd1, 16'd0, 16'd0, I_ROWLOAD);
+                    end else if (ld_row == 16'd1) begin
+                        ld_row <= 16'd2;
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, y1s} * {32'd0, f_stride}, 0,
+                                 row_bytes0[15:0], 16'd1, 16'd1 << FB_AW, 16'd0, I_ROWLOAD);
+                    end else if (ld_row == 16'd2 && nv12) begin
+                        ld_row <= 16'd3;
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
+                                 {32'd0, y0s >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 16'd1, 16'd2 << FB_AW, 16'd0, I_ROWLOAD);
+                    end else if (ld_row == 16'd3 && nv12) begin
+                        ld_row <= 16'd4;
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
+                                 {32'd0, y1s >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 16'd1, 16'd3 << FB_AW, 16'd0, I_ROWLOAD);
+                    end else begin
+                        ld_row <= 0;
+                        st <= R_RUN;
+                    end
+                end
+                S_RDW0: st <= S_RDW;
+                S_RDW: if (!rd_busy) st <= st_ret;
+                S_NEXT:
+                if (!wr_busy && !wr_cmd_valid) begin
+                    pc <= pc + 32'd1;
+                    left <= left - 32'd1;
+                    st <= S_FETCH;
+                end
+                S_DONE: begin
+                    done <= 1'b1;
+                    st <= S_IDLE;
+                end
+                default: st <= S_IDLE;
+            endcase
+
+            // CONV issue loop (runs while st == R_DRAIN)
+            if (c_run) begin
+                if (!last_s) s <= s + 16'd1;
+                else begin
+                    s <= 0;
+                    if (!last_kx) begin
+                        kx <= kx + 8'd1;
+                        g <= g + 16'd1;
+                    end else begin
+                        kx <= 0;
+                        if (!last_ky) begin
+                            ky <= ky + 8'd1;
+                            g <= g + 16'd1;
+                        end else begin
+                            ky <= 0;
+                            g <= 0;
+                            if (!last_sub) sub <= sub + 2'd1;
+                            else begin
+                                sub <= 0;
+                                if (!last_px) px <= px + 16'd1;
+                                else c_run <= 1'b0;
+                            end
+                        end
+                    end
+                end
+            end
+            // INPUT pixel loop
+            if (i_run) begin
+                if (inx) begin
+                    xq <= xq + dqx + ((xr + drx >= bw) ? 32'd1 : 32'd0);
+                    xr <= (xr + drx >= bw) ? xr + drx - bw : xr + drx;
+                end
+                if (ix_ == o_w - 16'd1) i_run <= 1'b0;
+                ix_ <= ix_ + 16'd1;
+            end
+        end
+    end
+
+    // memory read addresses
+    always @(*) begin
+        ib_raddr = op == 8'd1 ? c_ibaddr[IB_AW-1:0] : v_ibaddr[IB_AW-1:0];
+        wb_raddr = c_wbaddr[WB_AW-1:0];
+        fb_raddr[0] = pos0[FB_AW+3:4];
+        fb_raddr[1] = pos0[FB_AW+3:4];
+        fb_raddr[2] = posu[FB_AW+3:4];
+        fb_raddr[3] = posu[FB_AW+3:4];
+    end
+endmodule
