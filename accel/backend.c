@@ -5,7 +5,6 @@
 
 #include "accel/cpu/cpu_backend.h"
 #include "accel/golden.h"
-#include "accel/hls/hlssim.h"
 #include "common/log.h"
 #if defined(DD_WITH_XRT)
 #include "accel/xrt/xrt_backend.h"
@@ -15,7 +14,8 @@
 #endif
 
 const struct dd_backend_ops *const dd_backends[] = {
-    &dd_backend_cpu,    &dd_backend_golden, &dd_backend_hlssim,
+    &dd_backend_cpu,
+    &dd_backend_golden,
 #if defined(DD_WITH_XRT)
     &dd_backend_xrt,
 #endif

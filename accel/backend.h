@@ -1,5 +1,5 @@
 /* Backends as plug-ins: one ops table per engine that runs a model package's
- * instructions (cpu, golden, hlssim, xrt, ...), and a registry by name. A new
+ * instructions (cpu, golden, xrt, rtlsim, ...), and a registry by name. A new
  * backend is one file defining its `struct dd_backend_ops` and one entry in
  * the table of accel/backend.c; the command line, the config schema and the
  * daemon take their names from the registry.
@@ -22,7 +22,7 @@ struct dd_backend_opts {
     const char *xrt_device; /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
     const char *xclbin;
     unsigned timeout_ms;    /* one kernel call (0: 2000) */
-    const char *rtl_config; /* rtlsim: the RTL configuration ("kv260", "z7020"; NULL: kv260) */
+    const char *rtl_config; /* rtlsim, xrt: the RTL configuration ("kv260", "z7020"; NULL: kv260) */
 };
 
 /* The frame an INPUT instruction reads, and the buffer behind its pixels
@@ -62,7 +62,7 @@ extern const size_t dd_n_backends;
 
 /* The backend called name; NULL if this build has none by that name. */
 const struct dd_backend_ops *dd_backend_find(const char *name);
-/* The names of this build's backends joined by sep ("cpu|golden|hlssim|xrt")
+/* The names of this build's backends joined by sep ("cpu|golden|xrt|rtlsim")
  * into buf; returns buf. */
 const char *dd_backend_names(char *buf, size_t size, const char *sep);
 

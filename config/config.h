@@ -35,6 +35,7 @@ struct dd_config {
     enum dd_detect_policy model_policy;
     char xclbin[DD_CFG_STR_MAX];
     char xrt_device[64];
+    int rtl_config; /* an index of dd_cfg_rtl_configs */
     int xrt_timeout_ms;
     char backend_fallback[32]; /* a backend name, or "none" */
     /* [detector] (NaN / 0: the model's own) */

@@ -22,6 +22,9 @@ static const struct dd_cfg_choice formats[] = {
     {"nv12", DD_FRAME_NV12}, {"yuyv", DD_FRAME_YUYV}, {NULL, 0}};
 static const struct dd_cfg_choice policies[] = {
     {"auto", DD_DETECT_AUTO}, {"every", DD_DETECT_EVERY}, {"latest", DD_DETECT_LATEST}, {NULL, 0}};
+/* the RTL configurations, in the order of dd_rtl_configs (accel/rtl/rtl_config.c) */
+const struct dd_cfg_choice dd_cfg_rtl_configs[] = {
+    {"kv260", 0}, {"z7020", 1}, {"tiny", 2}, {NULL, 0}};
 static const struct dd_cfg_choice log_levels[] = {
     {"err", DD_LOG_ERR},   {"warning", DD_LOG_WARNING}, {"notice", DD_LOG_NOTICE},
     {"info", DD_LOG_INFO}, {"debug", DD_LOG_DEBUG},     {NULL, 0}};
@@ -56,12 +59,15 @@ const struct dd_cfg_key dd_cfg_keys[] = {
     {"model", "package", DD_CFG_STRING, "nanodet-w8a8", 0, 0, NULL, 0, DD_APPLY_MODEL,
      F(model_package), "a model package path, or a name in the data directory's packages/"},
     {"model", "backend", DD_CFG_BACKEND, "cpu", 0, 0, NULL, 0, DD_APPLY_MODEL, F(model_backend),
-     "engine: cpu (optimized), golden (scalar reference), hlssim (the FPGA kernel's C "
-     "simulation), xrt (FPGA)"},
+     "engine: cpu (optimized), golden (scalar reference), xrt (the FPGA), rtlsim (the FPGA's "
+     "RTL in cycle-accurate simulation: slow, for verification)"},
     {"model", "xclbin", DD_CFG_STRING, "detectd.xclbin", 0, 0, NULL, 0, DD_APPLY_MODEL, F(xclbin),
      "backend xrt: the accelerator's xclbin, a path or a name in the data directory's xclbin/"},
     {"model", "xrt_device", DD_CFG_STRING, "0", 0, 0, NULL, 0, DD_APPLY_MODEL, F(xrt_device),
      "backend xrt: the FPGA, by device index or PCIe BDF (e.g. 0000:03:00.1)"},
+    {"model", "rtl_config", DD_CFG_ENUM, "kv260", 0, 0, dd_cfg_rtl_configs, 0, DD_APPLY_MODEL,
+     F(rtl_config),
+     "backends xrt and rtlsim: the accelerator's RTL configuration (the board it was built for)"},
     {"model", "xrt_timeout_ms", DD_CFG_INT, "2000", 10, 600000, NULL, 0, DD_APPLY_MODEL,
      F(xrt_timeout_ms), "backend xrt: a kernel call taking longer is an error"},
     {"model", "fallback", DD_CFG_BACKEND, "cpu", 0, 0, NULL, DD_CFG_NONE, DD_APPLY_MODEL,

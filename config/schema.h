@@ -47,6 +47,8 @@ struct dd_cfg_section {
 extern const struct dd_cfg_key dd_cfg_keys[];
 extern const size_t dd_cfg_n_keys;
 extern const struct dd_cfg_section dd_cfg_sections[];
+/* The choices of [model] rtl_config, in the order of dd_rtl_configs. */
+extern const struct dd_cfg_choice dd_cfg_rtl_configs[];
 extern const size_t dd_cfg_n_sections;
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/schema.h"
 #include "daemon/paths.h"
 
 int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_strings *strs,
@@ -33,6 +34,7 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
     out->backend.opts.xclbin = strs->xclbin;
     out->backend.opts.xrt_device = strs->xrt_device;
     out->backend.opts.timeout_ms = (unsigned)c->xrt_timeout_ms;
+    out->backend.opts.rtl_config = dd_cfg_rtl_configs[c->rtl_config].name;
     out->backend.fallback = strcmp(strs->fallback, "none") == 0 ? NULL : strs->fallback;
     out->policy = c->model_policy;
     dd_detect_settings_default(&out->settings);

@@ -68,7 +68,21 @@ module dd_eu #(
     reg [63:0] rd_base;
     reg [31:0] rd_stride;
     reg [15:0] rd_len, rd_count, rd_dst, rd_dst_step;
-    reg [1:0] rd_port_q, rd_buf;  // destination: 0 PB, 1 IBUF, 2 WBUF, 3 FBUF
+    reg [1:0] rd_port_q, rd_port_next, rd_buf;  // destination: 0 PB, 1 IBUF, 2 WBUF, 3 FBUF
+    reg rd_wait_all;
+    wire rd_cmd_done;
+    // commands accepted and completed, to wait for some of them (INPUT's double buffer)
+    reg [15:0] rd_issued, rd_done;
+    always @(posedge clk) begin
+        if (rst) begin
+            rd_issued <= 0;
+            rd_done <= 0;
+        end else begin
+            if (rd_cmd_valid && rd_ready) rd_issued <= rd_issued + 16'd1;
+            if (rd_cmd_done) rd_done <= rd_done + 16'd1;
+        end
+    end
+    wire [1:0] dw_buf;
     wire rd_ready, rd_busy, dw_en;
     wire [15:0] dw_addr;
     wire [127:0] dw_data;
@@ -84,7 +98,9 @@ module dd_eu #(
         .cmd_count(rd_count),
         .cmd_dst(rd_dst),
         .cmd_dst_step(rd_dst_step),
+        .cmd_buf(rd_buf),
         .busy(rd_busy),
+        .cmd_done(rd_cmd_done),
         .ar_valid(ar_valid),
         .ar_ready(ar_ready),
         .ar_addr(ar_addr),
@@ -93,13 +109,14 @@ module dd_eu #(
         .r_ready(r_ready),
         .r_data(r_data),
         .wr_en(dw_en),
+        .wr_buf(dw_buf),
         .wr_addr(dw_addr),
         .wr_data(dw_data)
     );
 
     // parameter block: instruction, tensor descriptors, biases and multipliers, LUT, INPUT norm
     reg [64*128-1:0] pb;
-    always @(posedge clk) if (dw_en && rd_buf == 2'd0) pb[dw_addr[5:0]*128+:128] <= dw_data;
+    always @(posedge clk) if (dw_en && dw_buf == 2'd0) pb[dw_addr[5:0]*128+:128] <= dw_data;
     function [7:0] pbb(input integer i);
         pbb = pb[i*8+:8];
     endfunction
@@ -184,7 +201,6 @@ module dd_eu #(
     wire f_dw = fl[0], f_pool = fl[1], f_avg = fl[2], f_bil = fl[3], f_leaky = fl[4], f_bgr = fl[5];
     wire int4 = wbits == 8'd4;
     wire signed [47:0] za48 = a_zp, zb48 = b_zp, zo48 = o_zp, cmin48 = cmin, cmax48 = cmax;
-    wire signed [47:0] m0_48 = i_m0, m1_48 = i_m1;
 
     // ---------------- the main sequencer ----------------
     localparam S_IDLE = 6'd0, S_FETCH = 6'd1, S_DESC = 6'd2, S_DESC1 = 6'd3, S_DESC2 = 6'd4,
@@ -192,13 +208,19 @@ module dd_eu #(
         C_TILE = 6'd10, C_WLOAD = 6'd11, C_BIAS = 6'd12, C_QUANT = 6'd13, C_PARAMS = 6'd14,
         R_ROW = 6'd15, R_LOAD = 6'd16, R_LOADB = 6'd17, R_RUN = 6'd18, R_DRAIN = 6'd19,
         R_WRITE = 6'd20, V_TAPS = 6'd21, V_WAIT = 6'd22, V_FIN = 6'd23, V_DIV = 6'd24,
-        I_DIV = 6'd25, I_DIVW = 6'd26, I_NORM = 6'd27, I_ROWLOAD = 6'd28, R_ROWNEXT = 6'd29;
+        I_DIV = 6'd25, I_DIVW = 6'd26, I_NORM = 6'd27, I_ROWLOAD = 6'd28, R_ROWNEXT = 6'd29,
+        S_RDQ = 6'd30, R_WAITLD = 6'd31, I_CUR = 6'd32, I_PF = 6'd33, I_NEXT = 6'd34,
+        I_WAIT = 6'd35;
     reg [5:0] st, st_ret;
     reg [31:0] pc, left;
     assign idle = st == S_IDLE;
 
     // per-instruction derived values
     reg [15:0] cw_a, cwp_a, cw4_a, cwp_b, cwo, row_words, steps, ngroups, gb, row_bytes;
+    // packed mode (dense int8 CONV with kw * ic <= 16, unsliced input): input rows stored
+    // as packed bytes, one MAC step per kernel row (kw taps x ic channels at once)
+    reg pk;
+    reg [15:0] ld_count, ld_len, ld_step, wgroups;
     reg [4:0] nslots;  // power of two
     // the ring of input rows: the largest power of two (<= 16) of rows that fits (CONV: all
     // of IBUF; the vector unit: half, ADD's second tensor in the other half)
@@ -216,7 +238,7 @@ module dd_eu #(
     reg signed [31:0] r_bias[0:OCT-1], r_m[0:OCT-1], r_mn[0:OCT-1], r_s[0:OCT-1];
 
     // IBUF
-    wire ib_we = dw_en && rd_buf == 2'd1;
+    wire ib_we = dw_en && dw_buf == 2'd1;
     reg [IB_AW-1:0] ib_raddr;
     wire [255:0] ib_rdata;
     dd_pairmem #(IB_AW) ibuf (
@@ -235,7 +257,7 @@ module dd_eu #(
         for (gr = 0; gr < OCT; gr = gr + 1) begin : wrow
             dd_mem #(128, WB_AW) m (
                 clk,
-                dw_en && rd_buf == 2'd2 && dw_addr[15:WB_AW] == gr,
+                dw_en && dw_buf == 2'd2 && dw_addr[15:WB_AW] == gr,
                 dw_addr[WB_AW-1:0],
                 dw_data,
                 wb_raddr,
@@ -243,15 +265,17 @@ module dd_eu #(
             );
         end
     endgenerate
-    // FBUF: four frame row buffers (plane rows y0, y1; NV12 UV rows of y0, y1)
-    reg [FB_AW-1:0] fb_raddr[0:3];
-    wire [255:0] fb_rdata[0:3];
+    // FBUF: two sets (the row being sampled, the next one loading) of four frame row
+    // buffers (plane rows y0, y1; NV12 UV rows of y0, y1)
+    reg [FB_AW-1:0] fb_raddr[0:7];
+    wire [255:0] fb_rdata[0:7];
+    reg fset;
     genvar gf;
     generate
-        for (gf = 0; gf < 4; gf = gf + 1) begin : fbuf
+        for (gf = 0; gf < 8; gf = gf + 1) begin : fbuf
             dd_pairmem #(FB_AW) m (
                 clk,
-                dw_en && rd_buf == 2'd3 && dw_addr[FB_AW+1:FB_AW] == gf,
+                dw_en && dw_buf == 2'd3 && dw_addr[FB_AW+2:FB_AW] == gf,
                 dw_addr[FB_AW-1:0],
                 dw_data,
                 fb_raddr[gf],
@@ -268,7 +292,7 @@ module dd_eu #(
     reg [1:0] sub;
     wire [1:0] npts = pool == 2'd2 ? 2'd3 : 2'd0;  // sub-points - 1
     wire last_s = s == steps - 16'd1;
-    wire last_kx = kx == kw - 8'd1;
+    wire last_kx = pk || kx == kw - 8'd1;
     wire last_ky = ky == kh - 8'd1;
     wire last_sub = sub == npts;
     wire last_px = px == o_w - 16'd1;
@@ -278,14 +302,32 @@ module dd_eu #(
     wire signed [17:0] cx = $signed({2'd0, px}) * $signed({16'd0, pool}) + (pool == 2'd2 ? sub[0] : 1'b0);
     wire signed [17:0] iy = cy * $signed({10'd0, sh}) + $signed({10'd0, ky}) - $signed({10'd0, pt});
     wire signed [17:0] ix = cx * $signed({10'd0, sw}) + $signed({10'd0, kx}) - $signed({10'd0, pl});
-    wire c_inside = iy >= 0 && ix >= 0 && iy < $signed({2'd0, a_h}) && ix < $signed({2'd0, a_w});
+    wire iy_in = iy >= 0 && iy < $signed({2'd0, a_h});
+    wire c_inside = iy_in && (pk || (ix >= 0 && ix < $signed({2'd0, a_w})));
+    // packed mode: the kernel row's bytes start at byte ix * ic of the packed row
+    wire signed [21:0] pk_b0 = ix * $signed({6'd0, a_c});
+    wire [15:0] pk_word = pk_b0 < 0 ? 16'd0 : pk_b0[19:4];
+    wire signed [5:0] pk_sh = pk_b0 < 0 ? (pk_b0 < -22'sd16 ? -6'sd16 : pk_b0[5:0]) :
+        {2'd0, pk_b0[3:0]};
+    reg [15:0] pk_mask;  // the lanes whose tap lies inside the row
+    genvar gp;
+    generate
+        for (gp = 0; gp < 16; gp = gp + 1) begin : pklane
+            // packed mode has ic <= 16: a 5-bit division
+            wire [4:0] tap = gp / (a_c[4:0] == 0 ? 5'd1 : a_c[4:0]);
+            wire signed [17:0] x = ix + $signed({13'd0, tap});
+            always @(*) pk_mask[gp] = x >= 0 && x < $signed({2'd0, a_w});
+        end
+    endgenerate
     wire [4:0] slot_of_iy = iy[4:0] & (nslots - 5'd1);
     wire [15:0] dw_pair = {oc0[15:5], 5'd0} >> 4;
-    wire [31:0] c_ibaddr = slot_of_iy * row_words + ix[15:0] * cwp_a +
-        (f_dw ? dw_pair : (int4 ? {s[14:0], 1'b0} : s));
+    wire [31:0] c_ibaddr = pk ? slot_of_iy * row_words + pk_word :
+        slot_of_iy * row_words + ix[15:0] * cwp_a + (f_dw ? dw_pair : (int4 ? {s[14:0], 1'b0} : s));
     wire [31:0] c_wbaddr = f_dw ? (int4 ? {5'd0, g[15:5]} : {4'd0, g[15:4]}) : g * steps + s;
     // pipeline: 1 address, 2 memory data, 3 products, 4 row sums, 5 accumulate
     reg v1, v2, v3, v4, f1, f2, f3, f4, l1, l2, l3, l4, in1, in2;
+    reg signed [5:0] pksh1;
+    reg [15:0] pkm1;
     reg [15:0] px1, px2, px3, px4;
     reg [1:0] sb1, sb2, sb3, sb4;
     reg [4:0] dsel1, dsel2;
@@ -295,6 +337,8 @@ module dd_eu #(
         f1 <= c_first;
         l1 <= c_last;
         in1 <= c_inside;
+        pksh1 <= pk_sh;
+        pkm1 <= pk_mask;
         px1 <= px;
         sb1 <= sub;
         dsel1 <= int4 ? g[5:1] : {1'b0, g[3:0]};
@@ -319,7 +363,18 @@ module dd_eu #(
         sb4 <= sb3;
     end
     wire [7:0] zp8 = a_zp[7:0];
-    wire [255:0] act = in1 ? ib_rdata : {32{zp8}};
+    // packed mode: the window shifted to the kernel row's first byte (left of the row:
+    // shifted right), lanes outside the row read the zero point
+    wire [255:0] pk_win = pksh1 < 0 ? ib_rdata << ({2'd0, -pksh1} * 8) :
+        ib_rdata >> ({2'd0, pksh1} * 8);
+    reg [255:0] pk_act;
+    integer pj;
+    always @(*) begin
+        pk_act = {32{zp8}};
+        for (pj = 0; pj < 16; pj = pj + 1)
+            if (pkm1[pj] && in1) pk_act[pj*8+:8] = pk_win[pj*8+:8];
+    end
+    wire [255:0] act = pk ? pk_act : (in1 ? ib_rdata : {32{zp8}});
     reg [127:0] a0_d, a1_d;
     integer li;
     always @(*) begin
@@ -476,7 +531,10 @@ module dd_eu #(
             wire signed [47:0] ve = {{40{v[7]}}, v};
             wire signed [47:0] za = za48;
             wire signed [47:0] zb = zb48;
-            wire signed [47:0] wt = vt1 == 16'd0 ? 48'sd9 : (vt1 == 16'd3 ? 48'sd1 : 48'sd3);
+            wire signed [4:0] wt = vt1 == 16'd0 ? 5'sd9 : (vt1 == 16'd3 ? 5'sd1 : 5'sd3);
+            // differences to the zero points (int8 values and zero points): 10 bits
+            wire signed [9:0] d_a = $signed({{2{v[7]}}, v}) - $signed(a_zp[9:0]);
+            wire signed [9:0] d_b = $signed({{2{v[7]}}, v}) - $signed(b_zp[9:0]);
             wire in_b = {vs[11:0], 4'd0} + gv < b_c;
             wire signed [47:0] mx0 = vt1 == 0 ? -48'sd2147483648 : vacc[gv];
             wire [7:0] lut_i = v ^ 8'h80;
@@ -487,10 +545,10 @@ module dd_eu #(
                         if (f_avg) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + (vin1 ? ve : 48'sd0);
                         else vacc[gv] <= (vin1 && ve > mx0) ? ve : mx0;
                         8'd3:
-                        if (vt1 == 0) vacc[gv] <= (ve - za) * m0_48;
-                        else if (in_b) vacc[gv] <= vacc[gv] + (ve - zb) * m1_48;
+                        if (vt1 == 0) vacc[gv] <= d_a * i_m0;
+                        else if (in_b) vacc[gv] <= vacc[gv] + d_b * i_m1;
                         8'd4:
-                        if (f_bil) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + wt * (ve - za);
+                        if (f_bil) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + wt * d_a;
                         else vacc[gv] <= ve;
                         8'd6: vacc[gv] <= $signed(pb[(256*8)+lut_i*8+:8]);
                         default: vacc[gv] <= ve;  // D2S
@@ -548,6 +606,17 @@ module dd_eu #(
     wire [31:0] ys = yq - 32'd32768;
     wire [31:0] ysc = ys[31] ? 32'd0 : ys;
     wire [31:0] yi0 = ysc[31:16] > fh - 32'd1 ? fh - 32'd1 : {16'd0, ysc[31:16]};
+    // the next output row's y taps (the DDA one step on)
+    wire [31:0] yq_n = yq + dqy + ((yr + dry >= bh) ? 32'd1 : 32'd0);
+    wire [31:0] ys_n = yq_n - 32'd32768;
+    wire [31:0] ysc_n = ys_n[31] ? 32'd0 : ys_n;
+    wire [31:0] yi0_n = ysc_n[31:16] > fh - 32'd1 ? fh - 32'd1 : {16'd0, ysc_n[31:16]};
+    wire next_in_box = py + 16'd1 < o_h && py + 16'd1 < by[15:0] + bh[15:0];
+    reg fb_have, fb_have_next;
+    reg [15:0] need_cur, need_next;
+    reg [31:0] ld_y0, ld_y1;
+    reg ld_set;
+    reg [5:0] ld_ret;
     wire [31:0] row_bytes0 = rgb ? fw * 3 : (nv12 ? fw : ((fw + 32'd1) >> 1) * 4);
     wire [31:0] uv_bytes = ((fw + 32'd1) >> 1) * 2;
     reg i_run;
@@ -624,8 +693,10 @@ module dd_eu #(
     endfunction
     reg [47:0] t0, t1;  // row y0 taps, row y1 taps: {tap x1, tap x0} of {B, G, R}
     always @(posedge clk) begin
-        t0 <= taps(fb_rdata[0], fb_rdata[2], io1, iou1, id1, idu1, iodd0_1, iodd1_1);
-        t1 <= taps(fb_rdata[1], fb_rdata[3], io1, iou1, id1, idu1, iodd0_1, iodd1_1);
+        t0 <= taps(fb_rdata[{fset, 2'd0}], fb_rdata[{fset, 2'd2}], io1, iou1, id1, idu1, iodd0_1,
+                   iodd1_1);
+        t1 <= taps(fb_rdata[{fset, 2'd1}], fb_rdata[{fset, 2'd3}], io1, iou1, id1, idu1, iodd0_1,
+                   iodd1_1);
         iv2 <= iv1;
         ib2 <= ib1;
         ix2 <= ix1;
@@ -652,7 +723,7 @@ module dd_eu #(
             srcc = f_bgr ? 2'd2 - ni[1:0] : ni[1:0];
             a = pb[(256+8*ni)*8+:64];
             b = pb[(280+8*ni)*8+:64];
-            q = ($signed({39'd0, bl[srcc]}) * a + b + 64'sd2147483648) >>> 32;
+            q = ($signed({1'b0, bl[srcc]}) * a + b + 64'sd2147483648) >>> 32;
             nrm[ni*8+:8] <= q < -64'sd128 ? 8'h80 : (q > 64'sd127 ? 8'h7f : q[7:0]);
         end
         iv4 <= iv3;
@@ -689,12 +760,63 @@ module dd_eu #(
         end
     end
 
+    // ---------------- the input rows an output row reads ----------------
+    // {lo, hi} of output row y (unclamped: rows outside the tensor are padding)
+    function [35:0] rows_of(input [15:0] y);
+        reg signed [17:0] lo, hi, yh, y1;
+        begin
+            yh = $signed({3'd0, y[15:1]});
+            y1 = y[0] ? (yh + 18'sd1 > $signed({2'd0, a_h}) - 18'sd1 ? $signed({2'd0, a_h}) - 18'sd1 :
+                         yh + 18'sd1) : (yh == 0 ? 18'sd0 : yh - 18'sd1);
+            lo = $signed({2'd0, y});
+            hi = lo;
+            case (op)
+                8'd1: begin
+                    lo = $signed({2'd0, y}) * $signed({16'd0, pool}) * $signed({10'd0, sh}) -
+                        $signed({10'd0, pt});
+                    hi = ($signed({2'd0, y}) * $signed({16'd0, pool}) + $signed({16'd0, pool}) -
+                          18'sd1) * $signed({10'd0, sh}) - $signed({10'd0, pt}) +
+                        $signed({10'd0, kh}) - 18'sd1;
+                end
+                8'd2: begin
+                    lo = $signed({2'd0, y}) * $signed({10'd0, sh}) - $signed({10'd0, pt});
+                    hi = lo + $signed({10'd0, kh}) - 18'sd1;
+                end
+                8'd4: begin
+                    lo = yh < y1 ? yh : y1;
+                    hi = yh < y1 ? y1 : yh;
+                end
+                8'd5: begin
+                    lo = yh;
+                    hi = yh;
+                end
+                default: ;
+            endcase
+            rows_of = {lo, hi};
+        end
+    endfunction
+    wire [35:0] cur_rows = rows_of(py), next_rows = rows_of(py + 16'd1);
+    wire signed [17:0] cur_lo = cur_rows[35:18], nxt_lo = next_rows[35:18], nxt_hi = next_rows[17:0];
+    wire signed [17:0] a_last = $signed({2'd0, a_h}) - 18'sd1;
+    // prefetch: while a row computes, the next row's input rows that fit the ring without
+    // overwriting a row this one reads
+    reg pf_on, pf_pulse;
+    wire signed [17:0] pf_keep = (cur_lo < 0 ? 18'sd0 : cur_lo) + $signed({13'd0, nslots}) - 18'sd1;
+    wire signed [17:0] pf_last0 = nxt_hi > a_last ? a_last : nxt_hi;
+    wire signed [17:0] pf_last = pf_last0 < pf_keep ? pf_last0 : pf_keep;
+    wire signed [17:0] pf_first0 = loaded_hi + 18'sd1;
+    wire signed [17:0] pf_first = nxt_lo > pf_first0 ? nxt_lo : pf_first0;
+    wire pf_go = pf_on && !pf_pulse && !rd_cmd_valid && rd_ready &&
+        (rd_port_q == 2'd2 || !rd_busy) && py + 16'd1 < o_h && pf_first <= pf_last &&
+        (st == R_DRAIN || st == V_TAPS || st == V_WAIT || st == V_FIN || st == V_DIV);
+
     // ---------------- sequencer ----------------
     task rd_issue(input [1:0] port, input [1:0] bufsel, input [63:0] base, input [31:0] stride,
                   input [15:0] len, input [15:0] cnt, input [15:0] dst, input [15:0] step,
-                  input [5:0] ret);
+                  input [5:0] ret, input wait_all);
         begin
-            rd_port_q <= port;
+            rd_port_next <= port;
+            rd_wait_all <= wait_all;
             rd_buf <= bufsel;
             rd_base <= base;
             rd_stride <= stride;
@@ -702,9 +824,8 @@ module dd_eu #(
             rd_count <= cnt;
             rd_dst <= dst;
             rd_dst_step <= step;
-            rd_cmd_valid <= 1'b1;
             st_ret <= ret;
-            st <= S_RDW0;
+            st <= S_RDQ;
         end
     endtask
     reg [15:0] wl_j;  // weight row being loaded
@@ -723,6 +844,8 @@ module dd_eu #(
             st <= S_IDLE;
             c_run <= 1'b0;
             i_run <= 1'b0;
+            pf_on <= 1'b0;
+            pf_pulse <= 1'b0;
         end else begin
             case (st)
                 S_IDLE:
@@ -737,21 +860,21 @@ module dd_eu #(
                     insn_index <= pc;
                     insn_start <= 1'b1;
                     rd_issue(2'd0, 2'd0, prog + {32'd0, pc} * 64, 0, 16'd64, 16'd1, 16'd0, 16'd4,
-                             S_DESC);
+                             S_DESC, 1'b1);
                 end
                 S_DESC:
                 rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, out_i} * 24, 0, 16'd24,
-                         16'd1, 16'd4, 16'd2, S_DESC1);
+                         16'd1, 16'd4, 16'd2, S_DESC1, 1'b1);
                 S_DESC1:
                 if (op == 8'd7) st <= S_DISPATCH;
                 else
                     rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, in0_i} * 24, 0,
-                             16'd24, 16'd1, 16'd6, 16'd2, S_DESC2);
+                             16'd24, 16'd1, 16'd6, 16'd2, S_DESC2, 1'b1);
                 S_DESC2:
                 if (!has_b) st <= S_DISPATCH;
                 else
                     rd_issue(2'd0, 2'd0, prog + {32'd0, tensors_offset} + {48'd0, in1_i} * 24, 0,
-                             16'd24, 16'd1, 16'd8, 16'd2, S_DISPATCH);
+                             16'd24, 16'd1, 16'd8, 16'd2, S_DISPATCH, 1'b1);
                 S_DISPATCH: begin
                     // derived values: channel words per pixel (even, so that int4 reads pairs)
                     cw_a <= (a_c + 16'd15) >> 4;
@@ -759,12 +882,27 @@ module dd_eu #(
                     cw4_a <= (a_c + 16'd31) >> 5;
                     cwp_b <= ((b_c + 16'd31) >> 5) << 1;
                     cwo <= (o_c + 16'd15) >> 4;
-                    row_words <= a_w * (((a_c + 16'd31) >> 5) << 1);
+                    pk <= op == 8'd1 && !f_dw && wbits == 8'd8 && {8'd0, kw} * a_c <= 16'd16 &&
+                        a_p == a_c;
+                    if (op == 8'd1 && !f_dw && wbits == 8'd8 && {8'd0, kw} * a_c <= 16'd16 &&
+                        a_p == a_c) begin
+                        row_words <= (a_w * a_c + 16'd15) >> 4;
+                        ld_count <= 16'd1;
+                        ld_len <= a_w * a_c;
+                        ld_step <= 16'd0;
+                    end else begin
+                        row_words <= a_w * (((a_c + 16'd31) >> 5) << 1);
+                        ld_count <= a_w;
+                        ld_len <= a_c;
+                        ld_step <= ((a_c + 16'd31) >> 5) << 1;
+                    end
                     pool <= (op == 8'd1 && f_pool) ? 2'd2 : 2'd1;
                     ngroups <= kh * kw;
                     half <= 1'b0;
                     py <= 0;
                     oc0 <= 0;
+                    fset <= 1'b0;
+                    fb_have <= 1'b0;
                     case (op)
                         8'd1: st <= C_TILE;
                         8'd7: begin
@@ -773,7 +911,7 @@ module dd_eu #(
                         end
                         8'd6:
                         rd_issue(2'd1, 2'd0, blob + {32'd0, i_weights}, 0, 16'd256, 16'd1, 16'd16,
-                                 16'd16, R_ROW);
+                                 16'd16, R_ROW, 1'b0);
                         default: st <= R_ROW;
                     endcase
                 end
@@ -782,8 +920,9 @@ module dd_eu #(
                 if (oc0 >= o_c) st <= S_NEXT;
                 else begin
                     nrows <= o_c - oc0 > OCT ? OCT : o_c - oc0;
-                    steps <= f_dw ? 16'd1 : (int4 ? cw4_a : cw_a);
-                    gb <= int4 ? a_c >> 1 : a_c;
+                    steps <= (f_dw || pk) ? 16'd1 : (int4 ? cw4_a : cw_a);
+                    gb <= pk ? {8'd0, kw} * a_c : (int4 ? a_c >> 1 : a_c);
+                    wgroups <= pk ? {8'd0, kh} : ngroups;
                     row_bytes <= f_dw ? (int4 ? (ngroups + 16'd1) >> 1 : ngroups) :
                         (int4 ? ngroups * (a_c >> 1) : ngroups * a_c);
                     wl_j <= 0;
@@ -797,18 +936,18 @@ module dd_eu #(
                     if (f_dw)
                         rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
                                  {48'd0, row_bytes}, 0, row_bytes, 16'd1,
-                                 wl_j << WB_AW, 16'd0, C_WLOAD);
+                                 wl_j << WB_AW, 16'd0, C_WLOAD, 1'b0);
                     else
                         rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
-                                 {48'd0, row_bytes}, {16'd0, gb}, gb, ngroups,
-                                 wl_j << WB_AW, steps, C_WLOAD);
+                                 {48'd0, row_bytes}, {16'd0, gb}, gb, wgroups,
+                                 wl_j << WB_AW, steps, C_WLOAD, 1'b0);
                 end
                 C_BIAS:
                 rd_issue(2'd1, 2'd0, blob + {32'd0, i_bias} + {48'd0, oc0} * 4, 0, nrows * 4,
-                         16'd1, 16'd16, 16'd8, C_QUANT);
+                         16'd1, 16'd16, 16'd8, C_QUANT, 1'b0);
                 C_QUANT:
                 rd_issue(2'd1, 2'd0, blob + {32'd0, i_quant} + {48'd0, oc0} * 12, 0, nrows * 12,
-                         16'd1, 16'd24, 16'd24, C_PARAMS);
+                         16'd1, 16'd24, 16'd24, C_PARAMS, 1'b1);
                 C_PARAMS: begin
                     for (pi = 0; pi < OCT; pi = pi + 1) begin
                         r_bias[pi] <= pb32(256 + 4 * pi);
@@ -830,40 +969,21 @@ module dd_eu #(
                         end
                     end else st <= S_NEXT;
                 end else begin
-                    // the input rows this output row reads, clamped to the tensor
-                    case (op)
-                        8'd1: begin
-                            lo_row <= $signed({2'd0, py}) * $signed({16'd0, pool}) *
-                                $signed({10'd0, sh}) - $signed({10'd0, pt});
-                            hi_row <= ($signed({2'd0, py}) * $signed({16'd0, pool}) +
-                                       $signed({16'd0, pool}) - 18'sd1) * $signed({10'd0, sh}) -
-                                $signed({10'd0, pt}) + $signed({10'd0, kh}) - 18'sd1;
-                        end
-                        8'd2: begin
-                            lo_row <= $signed({2'd0, py}) * $signed({10'd0, sh}) -
-                                $signed({10'd0, pt});
-                            hi_row <= $signed({2'd0, py}) * $signed({10'd0, sh}) -
-                                $signed({10'd0, pt}) + $signed({10'd0, kh}) - 18'sd1;
-                        end
-                        8'd4: begin
-                            lo_row <= $signed({2'd0, vy0 < vy1 ? vy0 : vy1});
-                            hi_row <= $signed({2'd0, vy0 < vy1 ? vy1 : vy0});
-                        end
-                        8'd5: begin
-                            lo_row <= $signed({2'd0, y_half});
-                            hi_row <= $signed({2'd0, y_half});
-                        end
-                        8'd7: begin
-                            lo_row <= 0;
-                            hi_row <= -18'sd1;
-                        end
-                        default: begin
-                            lo_row <= $signed({2'd0, py});
-                            hi_row <= $signed({2'd0, py});
-                        end
-                    endcase
-                    if (op == 8'd7) st <= iny ? I_ROWLOAD : R_RUN;
-                    else st <= R_LOAD;
+                    // the input rows this output row reads (clamped in R_LOAD)
+                    lo_row <= op == 8'd7 ? 18'sd0 : cur_lo;
+                    hi_row <= op == 8'd7 ? -18'sd1 : cur_rows[17:0];
+                    if (op == 8'd7) begin
+                        // this row's taps; its frame rows loaded unless prefetched
+                        y0s <= yi0;
+                        y1s <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
+                        fy <= {24'd0, ysc[15:8]};
+                        ld_y0 <= yi0;
+                        ld_y1 <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
+                        ld_set <= fset;
+                        ld_ret <= I_CUR;
+                        ld_row <= 0;
+                        st <= !iny ? R_RUN : (fb_have ? I_PF : I_ROWLOAD);
+                    end else st <= R_LOAD;
                     if (op != 8'd1 && py == 0) loaded_hi <= -18'sd1;
                     if (op != 8'd1 && op != 8'd7 && py == 0) nslots <= nslots_fit;
                 end
@@ -872,19 +992,19 @@ module dd_eu #(
                     if (hi_row >= $signed({2'd0, a_h})) hi_row <= $signed({2'd0, a_h}) - 18'sd1;
                     else if (lo_row < 0) lo_row <= 0;
                     else if (loaded_hi + 18'sd1 > lo_row) lo_row <= loaded_hi + 18'sd1;
-                    else if (lo_row > hi_row) st <= (op == 8'd3) ? R_LOADB : R_RUN;
+                    else if (lo_row > hi_row) st <= (op == 8'd3) ? R_LOADB : R_WAITLD;
                     else begin
                         loaded_hi <= lo_row;
                         lo_row <= lo_row + 18'sd1;
                         rd_issue(2'd2, 2'd1, arena + {32'd0, a_off} + {46'd0, lo_row} *
-                                 {48'd0, a_w} * {48'd0, a_p}, {16'd0, a_p}, a_c, a_w,
-                                 (lo_row[15:0] & ({11'd0, nslots} - 16'd1)) * row_words, cwp_a,
-                                 R_LOAD);
+                                 {48'd0, a_w} * {48'd0, a_p}, {16'd0, a_p}, ld_len, ld_count,
+                                 (lo_row[15:0] & ({11'd0, nslots} - 16'd1)) * row_words, ld_step,
+                                 R_LOAD, 1'b0);
                     end
                 end
                 R_LOADB:
                 rd_issue(2'd2, 2'd1, arena + {32'd0, b_off} + {48'd0, py} * {48'd0, b_w} *
-                         {48'd0, b_p}, {16'd0, b_p}, b_c, b_w, 16'd1 << (IB_AW - 1), cwp_b, R_RUN);
+                         {48'd0, b_p}, {16'd0, b_p}, b_c, b_w, 16'd1 << (IB_AW - 1), cwp_b, R_WAITLD, 1'b0);
                 R_RUN: begin
                     // start the row's compute loop
                     px <= 0;
@@ -910,6 +1030,7 @@ module dd_eu #(
                         st <= V_TAPS;
                     end
                     if (op == 8'd1 || op == 8'd7) st <= R_DRAIN;
+                    pf_on <= op != 8'd7;
                 end
                 R_DRAIN:
                 // the compute loops below clear c_run / i_run; then the pipelines empty
@@ -920,7 +1041,8 @@ module dd_eu #(
                     end else vdrain <= vdrain + 16'd1;
                 end
                 R_WRITE:
-                if (!wr_busy) begin
+                if (!wr_busy && !pf_pulse && !rd_cmd_valid) begin
+                    pf_on <= 1'b0;
                     wr_base <= arena + {32'd0, o_off} + {48'd0, py} * {48'd0, o_w} * {48'd0, o_p} +
                         (op == 8'd1 ? {48'd0, oc0} : 64'd0);
                     wr_stride <= {16'd0, o_p};
@@ -935,6 +1057,9 @@ module dd_eu #(
                 R_ROWNEXT: begin
                     py <= py + 16'd1;
                     if (op == 8'd7 && iny) begin
+                        fset <= ~fset;
+                        fb_have <= fb_have_next;
+                        need_cur <= need_next;
                         // the y taps' DDA: next in-box row
                         yq <= yq + dqy + ((yr + dry >= bh) ? 32'd1 : 32'd0);
                         yr <= (yr + dry >= bh) ? yr + dry - bh : yr + dry;
@@ -1050,39 +1175,69 @@ module dd_eu #(
                 end
                 I_NORM:
                 rd_issue(2'd1, 2'd0, blob + {32'd0, i_quant}, 0, 16'd48, 16'd1, 16'd16, 16'd3,
-                         R_ROW);
+                         R_ROW, 1'b1);
                 I_ROWLOAD: begin
-                    // the frame rows of this output row: y0 -> FBUF0, y1 -> FBUF1, NV12 UV rows
-                    // -> FBUF2, FBUF3
-                    y0s <= yi0;
-                    y1s <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
-                    fy <= {24'd0, ysc[15:8]};
-                    ld_row <= 0;
+                    // rows ld_y0, ld_y1 of the frame -> set ld_set: plane rows to buffers 0, 1,
+                    // NV12 UV rows to 2, 3
                     if (ld_row == 16'd0) begin
                         ld_row <= 16'd1;
-                        rd_issue(2'd3, 2'd3, frame + {32'd0, yi0} * {32'd0, f_stride}, 0,
-                                 row_bytes0[15:0], 16'd1, 16'd0, 16'd0, I_ROWLOAD);
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y0} * {32'd0, f_stride}, 0,
+                                 row_bytes0[15:0], 16'd1, {13'd0, ld_set, 2'd0} << FB_AW, 16'd0,
+                                 I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd1) begin
                         ld_row <= 16'd2;
-                        rd_issue(2'd3, 2'd3, frame + {32'd0, y1s} * {32'd0, f_stride}, 0,
-                                 row_bytes0[15:0], 16'd1, 16'd1 << FB_AW, 16'd0, I_ROWLOAD);
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y1} * {32'd0, f_stride}, 0,
+                                 row_bytes0[15:0], 16'd1, {13'd0, ld_set, 2'd1} << FB_AW, 16'd0,
+                                 I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd2 && nv12) begin
                         ld_row <= 16'd3;
                         rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
-                                 {32'd0, y0s >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
-                                 16'd1, 16'd2 << FB_AW, 16'd0, I_ROWLOAD);
+                                 {32'd0, ld_y0 >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 16'd1, {13'd0, ld_set, 2'd2} << FB_AW, 16'd0, I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd3 && nv12) begin
                         ld_row <= 16'd4;
                         rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
-                                 {32'd0, y1s >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
-                                 16'd1, 16'd3 << FB_AW, 16'd0, I_ROWLOAD);
+                                 {32'd0, ld_y1 >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 16'd1, {13'd0, ld_set, 2'd3} << FB_AW, 16'd0, I_ROWLOAD, 1'b0);
                     end else begin
                         ld_row <= 0;
-                        st <= R_RUN;
+                        st <= ld_ret;
                     end
                 end
-                S_RDW0: st <= S_RDW;
+                I_CUR: begin
+                    need_cur <= rd_issued;
+                    st <= I_PF;
+                end
+                I_PF:
+                // the next output row's frame rows into the other set while this one samples
+                if (next_in_box) begin
+                    ld_y0 <= yi0_n;
+                    ld_y1 <= yi0_n + 32'd1 < fh ? yi0_n + 32'd1 : fh - 32'd1;
+                    ld_set <= ~fset;
+                    ld_ret <= I_NEXT;
+                    ld_row <= 0;
+                    st <= I_ROWLOAD;
+                end else begin
+                    fb_have_next <= 1'b0;
+                    st <= I_WAIT;
+                end
+                I_NEXT: begin
+                    need_next <= rd_issued;
+                    fb_have_next <= 1'b1;
+                    st <= I_WAIT;
+                end
+                I_WAIT:
+                if ($signed(rd_done - need_cur) >= 0) st <= R_RUN;
+                S_RDQ:
+                if (rd_ready && !rd_cmd_valid && !pf_pulse &&
+                    (rd_port_next == rd_port_q || !rd_busy)) begin
+                    rd_port_q <= rd_port_next;
+                    rd_cmd_valid <= 1'b1;
+                    st <= S_RDW0;
+                end
+                S_RDW0: st <= rd_wait_all ? S_RDW : st_ret;
                 S_RDW: if (!rd_busy) st <= st_ret;
+                R_WAITLD: if (!rd_busy) st <= R_RUN;
                 S_NEXT:
                 if (!wr_busy && !wr_cmd_valid) begin
                     pc <= pc + 32'd1;
@@ -1096,6 +1251,21 @@ module dd_eu #(
                 default: st <= S_IDLE;
             endcase
 
+            // the prefetch's read command
+            pf_pulse <= 1'b0;
+            if (pf_go) begin
+                rd_port_q <= 2'd2;
+                rd_buf <= 2'd1;
+                rd_base <= arena + {32'd0, a_off} + {46'd0, pf_first} * {48'd0, a_w} * {48'd0, a_p};
+                rd_stride <= {16'd0, a_p};
+                rd_len <= ld_len;
+                rd_count <= ld_count;
+                rd_dst <= (pf_first[15:0] & ({11'd0, nslots} - 16'd1)) * row_words;
+                rd_dst_step <= ld_step;
+                rd_cmd_valid <= 1'b1;
+                pf_pulse <= 1'b1;
+                loaded_hi <= pf_first;
+            end
             // CONV issue loop (runs while st == R_DRAIN)
             if (c_run) begin
                 if (!last_s) s <= s + 16'd1;
@@ -1135,12 +1305,10 @@ module dd_eu #(
     end
 
     // memory read addresses
+    integer fi;
     always @(*) begin
         ib_raddr = op == 8'd1 ? c_ibaddr[IB_AW-1:0] : v_ibaddr[IB_AW-1:0];
         wb_raddr = c_wbaddr[WB_AW-1:0];
-        fb_raddr[0] = pos0[FB_AW+3:4];
-        fb_raddr[1] = pos0[FB_AW+3:4];
-        fb_raddr[2] = posu[FB_AW+3:4];
-        fb_raddr[3] = posu[FB_AW+3:4];
+        for (fi = 0; fi < 8; fi = fi + 1) fb_raddr[fi] = (fi & 2) ? posu[FB_AW+3:4] : pos0[FB_AW+3:4];
     end
 endmodule

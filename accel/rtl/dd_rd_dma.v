@@ -2,8 +2,11 @@
 // base + i * stride (any alignment), each written word-aligned into a local
 // buffer from word dst + i * dst_step on (16-byte words, the last one of a
 // chunk zero-padded). AXI4 read bursts of up to 16 beats of 16 bytes that
-// never cross a 4 KB boundary; up to 16 bursts in flight. One command at a
-// time; `busy` until its last word is written.
+// never cross a 4 KB boundary; up to 16 bursts in flight. A command is
+// accepted once the previous one has issued its bursts (commands pipeline:
+// one's latency hides behind the other's data); `busy` until the last word of
+// every accepted command is written. Each command names its destination
+// buffer (cmd_buf), carried with its bursts to wr_buf.
 module dd_rd_dma (
     input clk,
     input rst,
@@ -15,7 +18,9 @@ module dd_rd_dma (
     input [15:0] cmd_count,
     input [15:0] cmd_dst,
     input [15:0] cmd_dst_step,
+    input [1:0] cmd_buf,
     output busy,
+    output reg cmd_done,  // a pulse: the last word of a command was written
     output reg ar_valid,
     input ar_ready,
     output reg [63:0] ar_addr,
@@ -24,12 +29,14 @@ module dd_rd_dma (
     output r_ready,
     input [127:0] r_data,
     output reg wr_en,
+    output reg [1:0] wr_buf,
     output reg [15:0] wr_addr,
     output reg [127:0] wr_data
 );
     // ---- burst generator ----
     reg gen;  // chunks left to request
     reg [15:0] chunks_left, len, dst_step, cdst;
+    reg [1:0] cbuf;
     reg [31:0] stride;
     reg [63:0] ca, cur;
     reg [15:0] crem;
@@ -43,8 +50,8 @@ module dd_rd_dma (
     wire [15:0] bytes = {3'd0, cap} < crem ? {3'd0, cap} : crem;
     wire last_of_chunk = bytes == crem;
 
-    // ---- burst FIFO: {dst, first, last, bytes[8:0], off} ----
-    localparam IW = 16 + 1 + 1 + 9 + 4;
+    // ---- burst FIFO: {command's last, buf, dst, first, last, bytes[8:0], off} ----
+    localparam IW = 1 + 2 + 16 + 1 + 1 + 9 + 4;
     reg [IW-1:0] fifo[0:15];
     reg [3:0] wp, rp;
     reg [4:0] fcount;
@@ -55,6 +62,8 @@ module dd_rd_dma (
     wire h_last = head[13];
     wire h_first = head[14];
     wire [15:0] h_dst = head[30:15];
+    wire [1:0] h_buf = head[32:31];
+    wire h_clast = head[33];
 
     wire load_ar = gen && !fifo_full && (!ar_valid || ar_ready);
     // ---- realignment ----
@@ -63,7 +72,8 @@ module dd_rd_dma (
     reg [255:0] pend;
     reg [4:0] pcnt;
     reg [15:0] d;
-    reg flush;
+    reg flush, fclast;
+    reg [1:0] fbuf;
     wire pop;
     assign r_ready = !flush && fcount != 0;
     wire beat = r_valid && r_ready;
@@ -90,10 +100,11 @@ module dd_rd_dma (
     assign pop = beat && burst_end;
 
     assign busy = gen || fcount != 5'd0 || flush;
-    assign cmd_ready = !busy;
+    assign cmd_ready = !gen;
 
     always @(posedge clk) begin
         wr_en <= 1'b0;
+        cmd_done <= 1'b0;
         if (rst) begin
             gen <= 1'b0;
             ar_valid <= 1'b0;
@@ -117,6 +128,7 @@ module dd_rd_dma (
                 cur <= cmd_base;
                 crem <= cmd_len;
                 cdst <= cmd_dst;
+                cbuf <= cmd_buf;
                 cfirst <= 1'b1;
             end
             // address channel
@@ -125,7 +137,8 @@ module dd_rd_dma (
                 ar_valid <= 1'b1;
                 ar_addr <= {cur[63:4], 4'd0};
                 ar_len <= nb[7:0] - 8'd1;
-                fifo[wp] <= {cdst, cfirst, last_of_chunk, bytes[8:0], off};
+                fifo[wp] <= {last_of_chunk && chunks_left == 16'd1, cbuf, cdst, cfirst, last_of_chunk,
+                             bytes[8:0], off};
                 wp <= wp + 4'd1;
                 if (last_of_chunk) begin
                     chunks_left <= chunks_left - 16'd1;
@@ -145,15 +158,19 @@ module dd_rd_dma (
             // data channel
             if (flush) begin
                 wr_en <= 1'b1;
+                wr_buf <= fbuf;
                 wr_addr <= d;
                 wr_data <= pend[127:0];
                 d <= d + 16'd1;
                 pend <= 256'd0;
                 pcnt <= 5'd0;
                 flush <= 1'b0;
+                cmd_done <= fclast;
             end else if (beat) begin
                 brem <= burst_end ? 9'd0 : cur_brem - {4'd0, taking};
                 if (pop) rp <= rp + 4'd1;
+                wr_buf <= h_buf;
+                fbuf <= h_buf;
                 if (total >= 6'd16) begin
                     wr_en <= 1'b1;
                     wr_addr <= d_eff;
@@ -162,7 +179,10 @@ module dd_rd_dma (
                     pend <= newp >> 128;
                     pcnt <= total[4:0] - 5'd16;
                     flush <= end_chunk && total != 6'd16;
+                    fclast <= h_clast;
+                    cmd_done <= end_chunk && total == 6'd16 && h_clast;
                 end else if (end_chunk) begin
+                    cmd_done <= h_clast;
                     wr_en <= 1'b1;
                     wr_addr <= d_eff;
                     wr_data <= newp[127:0];

@@ -18,38 +18,6 @@
 #include "Vdd_accel_tiny.h"
 #endif
 
-// Presets: KV260 (Zynq UltraScale+ PS DDR4-2400, 64-bit, 19.2 GB/s peak) seen from
-// the PL at 300 MHz through an HP port: ~200 ns to the first beat, 12 GB/s shared
-// (40 bytes per cycle). Zynq-7020 (PS DDR3-1066, 32-bit, 4.26 GB/s peak) at 150 MHz:
-// ~270 ns, 3 GB/s (20 bytes per cycle).
-static const struct dd_rtl_dram drams[] = {
-    {"kv260-ddr4", 60, 40.0},
-    {"z7020-ddr3", 40, 20.0},
-};
-
-extern "C" {
-const struct dd_rtl_config dd_rtl_configs[] = {
-    {"kv260", "Kria KV260 (XCK26)", 32, 1, 12, 9, 10, 10, 300.0, drams[0]},
-    {"z7020", "Zynq-7020 (XC7Z020)", 16, 0, 12, 9, 10, 10, 150.0, drams[1]},
-    {"tiny", "smallest: tests", 4, 0, 11, 9, 9, 10, 100.0, drams[1]},
-};
-const size_t dd_rtl_n_configs = sizeof(dd_rtl_configs) / sizeof(dd_rtl_configs[0]);
-
-const struct dd_rtl_config *dd_rtl_config_find(const char *name)
-{
-    for (size_t i = 0; i < dd_rtl_n_configs; i++)
-        if (std::strcmp(dd_rtl_configs[i].name, name) == 0) return &dd_rtl_configs[i];
-    return nullptr;
-}
-
-const struct dd_rtl_dram *dd_rtl_dram_find(const char *name)
-{
-    for (const auto &d : drams)
-        if (std::strcmp(d.name, name) == 0) return &d;
-    return nullptr;
-}
-}
-
 namespace {
 
 struct Region {

@@ -9,33 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "accel/rtl/rtl_config.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A DRAM as the accelerator's AXI ports see it. */
-struct dd_rtl_dram {
-    const char *name;
-    unsigned latency;       /* cycles from a burst's address to its first beat */
-    double bytes_per_cycle; /* shared by all ports, reads and writes */
-};
-
-/* One RTL configuration (the Verilog parameters it was built with). */
-struct dd_rtl_config {
-    const char *name;
-    const char *board;
-    unsigned oct;                        /* MAC array rows; 16 lanes each */
-    int mul_dsp;                         /* int8 products in DSPs */
-    unsigned ib_aw, wb_aw, ob_aw, fb_aw; /* buffer address bits (16-byte words) */
-    double clock_mhz;                    /* the clock the configuration is designed for */
-    struct dd_rtl_dram dram;
-};
-
-extern const struct dd_rtl_config dd_rtl_configs[];
-extern const size_t dd_rtl_n_configs;
-const struct dd_rtl_config *dd_rtl_config_find(const char *name);
-/* A DRAM preset by name ("kv260-ddr4", "z7020-ddr3"); NULL if none. */
-const struct dd_rtl_dram *dd_rtl_dram_find(const char *name);
 
 /* The DRAM images of one kernel call: the four buffers the masters read
  * (arena also written) and the scalar arguments. */

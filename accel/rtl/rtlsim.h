@@ -13,21 +13,6 @@
 #include "accel/package.h"
 #include "accel/rtl/rtl_model.h"
 
-/* Whether configuration cfg can run p: every opcode and flag known, every
- * tensor within the buffers the configuration has (weight rows, input rows
- * a row needs, output row), the arithmetic within its datapath's widths.
- * Fails with the instruction and the limit it exceeds. */
-int dd_rtl_check_program(const struct dd_pkg *p, const struct dd_rtl_config *cfg,
-                         struct dd_err *err);
-/* A frame the INPUT sampler can read (its rows fit the frame row buffers). */
-int dd_rtl_check_frame(const struct dd_rtl_config *cfg, const struct dd_isa_frame *f,
-                       struct dd_err *err);
-
-/* MACs of instruction i (CONV; 0 for the others) and the MAC array's peak per
- * cycle for it (int4 weights: twice int8's). */
-uint64_t dd_rtl_insn_macs(const struct dd_pkg *p, uint32_t i);
-unsigned dd_rtl_peak_macs(const struct dd_rtl_config *cfg, const struct dd_isa_insn *in);
-
 struct dd_rtlsim;
 int dd_rtlsim_create(const struct dd_pkg *p, const struct dd_rtl_config *cfg,
                      const struct dd_rtl_dram *dram, struct dd_rtlsim **out, struct dd_err *err);

@@ -15,9 +15,10 @@
 #include "common/clock.h"
 
 #include "accel/golden.h"
-#include "accel/hls/hlssim.h"
+#include "accel/kernel_image.h"
+#include "accel/rtl/rtl_config.h"
 
-#define KERNEL_NAME "dd_accel_kernel"
+#define KERNEL_NAME DD_KERNEL_NAME
 #define ARG_PROGRAM 0
 #define ARG_BLOB 1
 #define ARG_ARENA 2
@@ -97,11 +98,16 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
     if (!cfg->xclbin || !*cfg->xclbin) return dd_err_set(err, "no xclbin given");
     if (access(cfg->xclbin, R_OK) != 0)
         return dd_err_set(err, "xclbin %s: cannot read it", cfg->xclbin);
-    struct dd_hlssim *image;
-    if (dd_hlssim_create(p, &image, err) != 0) return -1; /* the kernel's limits */
+    /* the limits of the RTL configuration the xclbin was built from */
+    const char *rtl = cfg->rtl_config && *cfg->rtl_config ? cfg->rtl_config : "kv260";
+    const struct dd_rtl_config *rc_cfg = dd_rtl_config_find(rtl);
+    if (!rc_cfg) return dd_err_set(err, "unknown rtl configuration '%s'", rtl);
+    if (dd_rtl_check_program(p, rc_cfg, err) != 0) return -1;
+    struct dd_kernel_image image;
+    if (dd_kernel_image_create(p, &image, err) != 0) return -1;
     struct dd_xrt *x = calloc(1, sizeof(*x));
     if (!x) {
-        dd_hlssim_destroy(image);
+        dd_kernel_image_destroy(&image);
         return dd_err_set(err, "out of memory");
     }
     x->pkg = p;
@@ -132,9 +138,8 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
                    KERNEL_NAME);
         goto out;
     }
-    size_t prog_size;
-    const uint8_t *prog = dd_hlssim_program(image, &prog_size, &x->tensors_offset);
-    if (!(x->program = upload(x, prog, prog_size, ARG_PROGRAM, err)) ||
+    x->tensors_offset = image.tensors_offset;
+    if (!(x->program = upload(x, image.program, image.size, ARG_PROGRAM, err)) ||
         !(x->blob = upload(x, p->blob, p->blob_size, ARG_BLOB, err)) ||
         !(x->arena = upload(x, NULL, p->arena_size, ARG_ARENA, err)))
         goto out;
@@ -145,7 +150,7 @@ int dd_xrt_open(const struct dd_pkg *p, const struct dd_xrt_config *cfg, struct 
     }
     rc = 0;
 out:
-    dd_hlssim_destroy(image);
+    dd_kernel_image_destroy(&image);
     if (rc != 0) {
         dd_xrt_close(x);
         return dd_err_prefix(err, "xrt");
@@ -181,7 +186,7 @@ static xrtBufferHandle frame_bo(struct dd_xrt *x, const struct dd_isa_frame *f, 
                                 uint64_t fd_offset, uint32_t *uv_offset, int *owned)
 {
     int joined;
-    size_t size = dd_hlssim_frame_layout(f, uv_offset, &joined);
+    size_t size = dd_kernel_frame_layout(f, uv_offset, &joined);
     *owned = 1;
     if (fd >= 0 && !joined) {
         xrtBufferHandle whole = xrtBOImport(x->dev, fd);
@@ -221,7 +226,7 @@ static xrtBufferHandle frame_bo(struct dd_xrt *x, const struct dd_isa_frame *f, 
     }
     uint8_t *map = xrtBOMap(x->frame_copy);
     if (!map) return NULL;
-    dd_hlssim_frame_copy(f, *uv_offset, map);
+    dd_kernel_frame_copy(f, *uv_offset, map);
     if (xrtBOSync(x->frame_copy, XCL_BO_SYNC_BO_TO_DEVICE, size, 0) != 0) return NULL;
     x->st.frames_copied++;
     return x->frame_copy;
@@ -308,7 +313,7 @@ void dd_xrt_get_stats(const struct dd_xrt *x, struct dd_xrt_stats *out)
 static int xrt_backend_open(const struct dd_pkg *pkg, const struct dd_backend_opts *opts,
                             void **state, struct dd_err *err)
 {
-    struct dd_xrt_config xc = {opts->xrt_device, opts->xclbin, opts->timeout_ms};
+    struct dd_xrt_config xc = {opts->xrt_device, opts->xclbin, opts->timeout_ms, opts->rtl_config};
     return dd_xrt_open(pkg, &xc, (struct dd_xrt **)state, err);
 }
 

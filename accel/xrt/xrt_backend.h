@@ -15,9 +15,10 @@
 #include "accel/package.h"
 
 struct dd_xrt_config {
-    const char *device;  /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
-    const char *xclbin;  /* the accelerator's xclbin */
-    unsigned timeout_ms; /* one kernel call (0: 2000) */
+    const char *device;     /* an index ("0") or a PCIe BDF ("0000:03:00.1"); NULL: "0" */
+    const char *xclbin;     /* the accelerator's xclbin */
+    unsigned timeout_ms;    /* one kernel call (0: 2000) */
+    const char *rtl_config; /* the RTL configuration the xclbin was built from (NULL: kv260) */
 };
 
 struct dd_xrt_stats {

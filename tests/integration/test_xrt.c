@@ -67,7 +67,7 @@ TestSuite(xrt, .init = setup, .fini = teardown, .timeout = 300);
 
 static struct dd_qdetector *open_xrt(const char *xb, unsigned timeout_ms, struct dd_err *err)
 {
-    struct dd_backend_choice c = {"xrt", {NULL, xb, timeout_ms}, NULL};
+    struct dd_backend_choice c = {"xrt", {NULL, xb, timeout_ms, NULL}, NULL};
     struct dd_qdetector *q = NULL;
     if (dd_qdetector_open(tc_asset(PACKAGE), &c, &q, err) != 0) return NULL;
     return q;
@@ -163,7 +163,7 @@ Test(xrt, no_card_is_a_clear_error)
     struct dd_err err = {{0}};
     cr_assert_null(open_xrt(xclbin, 0, &err));
     cr_assert(strstr(err.msg, "no FPGA device at index 0"), "%s", err.msg);
-    struct dd_backend_choice c = {"xrt", {"0000:03:00.1", xclbin, 0}, NULL};
+    struct dd_backend_choice c = {"xrt", {"0000:03:00.1", xclbin, 0, NULL}, NULL};
     struct dd_qdetector *q = NULL;
     cr_assert_neq(dd_qdetector_open(tc_asset(PACKAGE), &c, &q, &err), 0);
     cr_assert(strstr(err.msg, "no FPGA device at 0000:03:00.1"), "%s", err.msg);

@@ -2,6 +2,8 @@
  * line, key, accepted values), continuation lines, the generated sample, the
  * reload diff, and the resolution of class names against a model. */
 #include <criterion/criterion.h>
+
+#include "accel/rtl/rtl_config.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,12 +96,14 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "test.conf:2: [detector] score_threshold: '1.5' is not valid (accepted: a number "
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
-#if defined(DD_WITH_XRT)
-    expect_error("[model]\nbackend = tpu\n",
-                 "'tpu' is not valid (accepted: cpu|golden|hlssim|xrt)");
-#else
-    expect_error("[model]\nbackend = xrt\n", "'xrt' is not valid (accepted: cpu|golden|hlssim)");
+    char names[128], want[160];
+    snprintf(want, sizeof(want), "'tpu' is not valid (accepted: %s)",
+             dd_backend_names(names, sizeof(names), "|"));
+    expect_error("[model]\nbackend = tpu\n", want);
+#if !defined(DD_WITH_XRT)
+    expect_error("[model]\nbackend = xrt\n", "'xrt' is not valid (accepted: cpu|golden");
 #endif
+    expect_error("[model]\nrtl_config = zu9\n", "accepted: kv260|z7020|tiny");
     expect_error("[source]\nloop = maybe\n", "accepted: true|false");
     expect_error("[source]\nsize = 1281x720\n", "WIDTHxHEIGHT");
     expect_error("[source]\nsize = 640\n", "WIDTHxHEIGHT");
@@ -245,9 +249,19 @@ Test(config, backend_options_reach_the_pipeline_config)
     cr_assert_str_eq(pc.backend.opts.xrt_device, "2");
     cr_assert_eq(pc.backend.opts.timeout_ms, 500);
     cr_assert_null(pc.backend.fallback);
-    cr_assert_eq(load("[model]\nbackend = hlssim\nxclbin = board\n"), 0);
+    cr_assert_eq(load("[model]\nbackend = golden\nxclbin = board\nrtl_config = z7020\n"), 0);
     cr_assert_eq(dd_pipeline_config_from(&cfg, &strs, &pc, &err), 0);
-    cr_assert_str_eq(pc.backend.name, "hlssim");
+    cr_assert_str_eq(pc.backend.name, "golden");
+    cr_assert_str_eq(pc.backend.opts.rtl_config, "z7020");
     cr_assert(strstr(pc.backend.opts.xclbin, "/xclbin/board"), "%s", pc.backend.opts.xclbin);
     cr_assert_str_eq(pc.backend.fallback, "cpu", "fallback = cpu by default");
+}
+
+Test(config, the_rtl_configurations_are_the_accelerators)
+{
+    size_t n = 0;
+    for (; dd_cfg_rtl_configs[n].name; n++)
+        cr_assert_str_eq(dd_cfg_rtl_configs[n].name, dd_rtl_configs[n].name,
+                         "[model] rtl_config choice %zu", n);
+    cr_assert_eq(n, dd_rtl_n_configs);
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "accel/golden.h"
-#include "accel/hls/hlssim.h"
 #include "accel/qdetector.h"
 #include "accel/rtl/rtlsim.h"
 #include "media/image.h"

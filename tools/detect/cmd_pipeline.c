@@ -10,6 +10,7 @@
 #include "postproc/labels.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/stats_json.h"
+#include "accel/rtl/rtl_config.h"
 #include "tools/detect/commands.h"
 
 static volatile sig_atomic_t interrupted;
@@ -26,6 +27,7 @@ static void usage(FILE *f)
                "  --model P        model package (detect compile)\n"
                "  --backend B      the engine (default cpu), see below\n"
                "  --xclbin F       xrt: the accelerator's xclbin\n"
+               "  --rtl-config C   rtlsim, xrt: the accelerator's configuration (kv260, z7020)\n"
                "  --sink S         null (default) | drm[:CONNECTOR[@WxH]] | gst:DESCRIPTION\n"
                "  --drm-device D   DRM card (default: the first with a connected display)\n"
                "  --seconds N      stop after N seconds (default: run to the end of the source)\n"
@@ -74,6 +76,7 @@ int dd_cmd_pipeline(int argc, char **argv)
                                              {"fps-overlay", no_argument, 0, 'f'},
                                              {"progress", required_argument, 0, 'p'},
                                              {"xclbin", required_argument, 0, 'x'},
+                                             {"rtl-config", required_argument, 0, 'R'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     struct dd_pipeline_config cfg = {0};
@@ -147,6 +150,11 @@ int dd_cmd_pipeline(int argc, char **argv)
             break;
         case 'x':
             cfg.backend.opts.xclbin = optarg;
+            break;
+        case 'R':
+            if (!dd_rtl_config_find(optarg))
+                return dd_cmd_fail(2, "--rtl-config: kv260, z7020 or tiny, not '%s'", optarg);
+            cfg.backend.opts.rtl_config = optarg;
             break;
         case 'p':
             if (dd_cmd_parse_float("--progress", optarg, 0.1f, 3600, &progress) != 0) return 2;

@@ -7,6 +7,7 @@
 #include "accel/qdetector.h"
 #include "detectors/detector.h"
 #include "media/media_input.h"
+#include "accel/rtl/rtl_config.h"
 #include "tools/detect/commands.h"
 
 static void usage(FILE *f)
@@ -23,6 +24,8 @@ static void usage(FILE *f)
         "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
         "  --xclbin FILE      backend xrt: the accelerator's xclbin\n"
         "  --device INDEX|BDF backend xrt: the FPGA (default 0)\n"
+        "  --rtl-config C     backends rtlsim, xrt: the accelerator's configuration\n"
+        "                     (kv260 default, z7020, tiny)\n"
         "  --backend NAME     float: the float reference executor (TF.js models, default);\n"
         "                     for packages (default cpu):\n");
     dd_cmd_print_backends(f, 21);
@@ -54,6 +57,7 @@ int dd_cmd_run(int argc, char **argv)
                                              {"backend", required_argument, 0, 'b'},
                                              {"xclbin", required_argument, 0, 'x'},
                                              {"device", required_argument, 0, 'd'},
+                                             {"rtl-config", required_argument, 0, 'R'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *backend = NULL;
@@ -91,6 +95,11 @@ int dd_cmd_run(int argc, char **argv)
             break;
         case 'x':
             bopts.xclbin = optarg;
+            break;
+        case 'R':
+            if (!dd_rtl_config_find(optarg))
+                return dd_cmd_fail(2, "--rtl-config: kv260, z7020 or tiny, not '%s'", optarg);
+            bopts.rtl_config = optarg;
             break;
         case 'd':
             bopts.xrt_device = optarg;

@@ -10,7 +10,7 @@ int dd_cmd_preprocess(int argc, char **argv);
 int dd_cmd_compile(int argc, char **argv);
 int dd_cmd_evaluate(int argc, char **argv);
 int dd_cmd_pipeline(int argc, char **argv);
-int dd_cmd_hls_estimate(int argc, char **argv);
+int dd_cmd_rtl_bench(int argc, char **argv);
 
 /* Prints "detect: <msg>" as an error and returns 1 (or 2 for usage errors). */
 int dd_cmd_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

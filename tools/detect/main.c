@@ -24,7 +24,9 @@ static void usage(FILE *f)
             "  info        describe a model: family, input, outputs, ops, MACs (JSON)\n"
             "  compile     quantize a model with calibration frames into a model package\n"
             "  evaluate    AP50 of a package's detections against its float model's\n"
-            "  hls-estimate  the FPGA kernel's cycles, frame rate and resources for a package\n"
+#if defined(DD_WITH_RTLSIM)
+            "  rtl-bench   a package on the RTL accelerator, cycle-accurate: cycles, FPS, MAC use\n"
+#endif
             "  preprocess  write a frame's letterboxed, normalised input tensor (raw float32)\n"
             "  pipeline    run the real-time pipeline (source -> detector -> overlay -> sink)\n"
             "\n"
@@ -110,8 +112,10 @@ int main(int argc, char **argv)
         status = dd_cmd_compile(argc - 1, argv + 1);
     else if (strcmp(cmd, "pipeline") == 0)
         status = dd_cmd_pipeline(argc - 1, argv + 1);
-    else if (strcmp(cmd, "hls-estimate") == 0)
-        status = dd_cmd_hls_estimate(argc - 1, argv + 1);
+#if defined(DD_WITH_RTLSIM)
+    else if (strcmp(cmd, "rtl-bench") == 0)
+        status = dd_cmd_rtl_bench(argc - 1, argv + 1);
+#endif
     else if (strcmp(cmd, "preprocess") == 0)
         status = dd_cmd_preprocess(argc - 1, argv + 1);
     else

@@ -2,7 +2,7 @@
  * detectd's accelerator kernel as XRT sees it: one DDR bank, one compute
  * unit with ap_ctrl_hs control, its four AXI-master arguments connected to
  * the bank, and the embedded metadata (arguments, register offsets from
- * accel/hls/dd_kernel.h). It carries no bitstream: it is for XRT's noop
+ * accel/kernel_image.h). It carries no bitstream: it is for XRT's noop
  * shim (tests) and documents the interface a Vitis-built xclbin has.
  *
  * usage: mkxclbin [--kernel NAME] OUT.xclbin */
@@ -13,7 +13,7 @@
 #include <uuid/uuid.h>
 #include <xclbin.h>
 
-#include "accel/hls/dd_kernel.h"
+#include "accel/kernel_image.h"
 
 struct arg {
     const char *name, *type;
@@ -22,19 +22,19 @@ struct arg {
 };
 
 static const struct arg args[] = {
-    {"program", "void*", 1, DD_HLS_REG_PROGRAM},
-    {"blob", "void*", 1, DD_HLS_REG_BLOB},
-    {"arena", "void*", 1, DD_HLS_REG_ARENA},
-    {"frame", "void*", 1, DD_HLS_REG_FRAME},
-    {"tensors_offset", "unsigned int", 0, DD_HLS_REG_TENSORS_OFFSET},
-    {"first", "unsigned int", 0, DD_HLS_REG_FIRST},
-    {"count", "unsigned int", 0, DD_HLS_REG_COUNT},
-    {"frame_format", "unsigned int", 0, DD_HLS_REG_FRAME_FORMAT},
-    {"frame_width", "unsigned int", 0, DD_HLS_REG_FRAME_WIDTH},
-    {"frame_height", "unsigned int", 0, DD_HLS_REG_FRAME_HEIGHT},
-    {"frame_stride", "unsigned int", 0, DD_HLS_REG_FRAME_STRIDE},
-    {"frame_uv_offset", "unsigned int", 0, DD_HLS_REG_FRAME_UV_OFFSET},
-    {"frame_uv_stride", "unsigned int", 0, DD_HLS_REG_FRAME_UV_STRIDE},
+    {"program", "void*", 1, DD_KERNEL_REG_PROGRAM},
+    {"blob", "void*", 1, DD_KERNEL_REG_BLOB},
+    {"arena", "void*", 1, DD_KERNEL_REG_ARENA},
+    {"frame", "void*", 1, DD_KERNEL_REG_FRAME},
+    {"tensors_offset", "unsigned int", 0, DD_KERNEL_REG_TENSORS_OFFSET},
+    {"first", "unsigned int", 0, DD_KERNEL_REG_FIRST},
+    {"count", "unsigned int", 0, DD_KERNEL_REG_COUNT},
+    {"frame_format", "unsigned int", 0, DD_KERNEL_REG_FRAME_FORMAT},
+    {"frame_width", "unsigned int", 0, DD_KERNEL_REG_FRAME_WIDTH},
+    {"frame_height", "unsigned int", 0, DD_KERNEL_REG_FRAME_HEIGHT},
+    {"frame_stride", "unsigned int", 0, DD_KERNEL_REG_FRAME_STRIDE},
+    {"frame_uv_offset", "unsigned int", 0, DD_KERNEL_REG_FRAME_UV_OFFSET},
+    {"frame_uv_stride", "unsigned int", 0, DD_KERNEL_REG_FRAME_UV_STRIDE},
 };
 #define N_ARGS (sizeof(args) / sizeof(args[0]))
 #define N_BUFFERS 4
