@@ -825,14 +825,17 @@ static int choose_bits(struct dd_detector *det, const struct lg_graph *lg, const
         c[n++] = (struct candidate){i, conv_macs(lg, &lg->op[i]), fmax(loss - base, 1e-9)};
     }
     qsort(c, (size_t)n, sizeof(*c), by_loss_per_mac);
-    double int4 = 0;
-    for (int k = 0; k < n && int4 < o->int4_share * total; k++) {
+    /* the budget is a share of the MACs that can be int4 (dense, even channel count) */
+    double int4 = 0, eligible = 0;
+    for (int k = 0; k < n; k++) eligible += c[k].macs;
+    for (int k = 0; k < n && int4 < o->int4_share * eligible; k++) {
         bits[c[k].op] = 4;
         int4 += c[k].macs;
     }
     *report = cJSON_CreateObject();
     cJSON_AddNumberToObject(*report, "int4_share_target", o->int4_share);
     cJSON_AddNumberToObject(*report, "int4_share", total > 0 ? int4 / total : 0);
+    cJSON_AddNumberToObject(*report, "int4_eligible_share", total > 0 ? eligible / total : 0);
     cJSON_AddNumberToObject(*report, "loss_all_int8", base);
     cJSON *layers = cJSON_AddArrayToObject(*report, "layers");
     for (int k = 0; k < n; k++) {

@@ -15,9 +15,10 @@
  * ratio that minimises the squared error, rounded to nearest or by GPTQ
  * (accel/gptq: the 4-bit layers by default), and biases are corrected for the
  * mean error the weight rounding causes (E[(Wq - W) x]). With 4-bit weights,
- * which layers get them is measured: each dense convolution alone in int4 is
+ * which layers get them is measured: each dense convolution over an even
+ * channel count (the int4 layout the RTL accelerator reads) alone in int4 is
  * run on two kept calibration frames (cpu backend) and the least output loss
- * per MAC goes first until int4_share of the MACs are int4. */
+ * per MAC goes first until int4_share of those layers' MACs are int4. */
 #ifndef DD_ACCEL_COMPILER_H
 #define DD_ACCEL_COMPILER_H
 
@@ -50,8 +51,9 @@ struct dd_compile_opts {
     bool equalize;       /* cross-layer equalization (accel/equalize.h) */
     bool picture_ranges; /* activation ranges from the picture, not the letterbox padding */
     enum dd_rounding rounding;
-    /* wbits 4: the share of convolution MACs to put in 4 bits, the layers chosen
-     * by measured sensitivity; < 0: the fan-in rule (DD_W4_MIN_FAN_IN) instead */
+    /* wbits 4: the share of the int4-capable convolution MACs (dense, even channel
+     * count) to put in 4 bits, the layers chosen by measured sensitivity; < 0: the
+     * fan-in rule (DD_W4_MIN_FAN_IN) instead */
     double int4_share;
 };
 

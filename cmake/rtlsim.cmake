@@ -18,10 +18,15 @@ target_compile_options(dd_rtl_models PRIVATE -w)
 set(DD_RTL_CONFIGS "kv260:-GOCT=32 -GMUL_DSP=1 -GIB_AW=12 -GWB_AW=9 -GOB_AW=10 -GFB_AW=10"
                    "z7020:-GOCT=16 -GMUL_DSP=0 -GIB_AW=12 -GWB_AW=9 -GOB_AW=10 -GFB_AW=10"
                    "tiny:-GOCT=4 -GMUL_DSP=0 -GIB_AW=11 -GWB_AW=9 -GOB_AW=9 -GFB_AW=10")
+# the configurations to build models of (the sanitizer configuration builds tiny only)
+set(DD_RTL_MODELS "kv260;z7020;tiny" CACHE STRING "RTL configurations built into the rtlsim backend")
 foreach(entry ${DD_RTL_CONFIGS})
   string(REPLACE ":" ";" parts "${entry}")
   list(GET parts 0 cfg)
   list(GET parts 1 params)
+  if(NOT cfg IN_LIST DD_RTL_MODELS)
+    continue()
+  endif()
   separate_arguments(params)
   string(TOUPPER ${cfg} CFG)
   verilate(dd_rtl_models

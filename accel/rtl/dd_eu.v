@@ -207,7 +207,7 @@ module dd_eu #(
         S_DISPATCH = 6'd5, S_NEXT = 6'd6, S_DONE = 6'd7, S_RDW0 = 6'd8, S_RDW = 6'd9,
         C_TILE = 6'd10, C_WLOAD = 6'd11, C_BIAS = 6'd12, C_QUANT = 6'd13, C_PARAMS = 6'd14,
         R_ROW = 6'd15, R_LOAD = 6'd16, R_LOADB = 6'd17, R_RUN = 6'd18, R_DRAIN = 6'd19,
-        R_WRITE = 6'd20, V_TAPS = 6'd21, V_WAIT = 6'd22, V_FIN = 6'd23, V_DIV = 6'd24,
+        R_WRITE = 6'd20, V_TAPS = 6'd21, P_RCP = 6'd22, L_COPY = 6'd23,
         I_DIV = 6'd25, I_DIVW = 6'd26, I_NORM = 6'd27, I_ROWLOAD = 6'd28, R_ROWNEXT = 6'd29,
         S_RDQ = 6'd30, R_WAITLD = 6'd31, I_CUR = 6'd32, I_PF = 6'd33, I_NEXT = 6'd34,
         I_WAIT = 6'd35;
@@ -217,6 +217,7 @@ module dd_eu #(
 
     // per-instruction derived values
     reg [15:0] cw_a, cwp_a, cw4_a, cwp_b, cwo, row_words, steps, ngroups, gb, row_bytes;
+    reg [31:0] a_rs, b_rs, o_rs;  // bytes per row of in0, in1, out (w * pitch)
     // packed mode (dense int8 CONV with kw * ic <= 16, unsliced input): input rows stored
     // as packed bytes, one MAC step per kernel row (kw taps x ic channels at once)
     reg pk;
@@ -462,6 +463,7 @@ module dd_eu #(
     reg [7:0] vky, vkx;  // POOL tap
     reg signed [47:0] vacc[0:15];
     reg [15:0] vn;  // POOL taps inside the window
+    reg [15:0] rcp_n;
     reg [15:0] vy0, vy1, vx0, vx1;  // UPSAMPLE taps
     wire [15:0] y_half = py >> 1;
     wire [15:0] x_half = vx >> 1;
@@ -506,24 +508,41 @@ module dd_eu #(
     wire [4:0] vslot = vty[4:0] & (nslots - 5'd1);
     wire [31:0] v_ibaddr = vtb ? (32'd1 << (IB_AW - 1)) + vtx[15:0] * cwp_b + vs :
         vslot * row_words + vtx[15:0] * cwp_a + {20'd0, vchan[15:4]};
+    // pipeline: 0 issue (a tap per cycle), 1 memory data -> accumulate, 2 finish -> OBUF
     wire v_issue = st == V_TAPS;
+    wire v_last_tap = vt == ntaps - 16'd1;
+    wire [15:0] vn_word = (vt == 0 ? 16'd0 : vn) + ((op == 8'd2 && v_inside) ? 16'd1 : 16'd0);
+    reg vl2;
+    reg [15:0] vpx1, vws1, vpx2, vws2, vn1, vn2;
     always @(posedge clk) begin
         vi1 <= v_issue;
-        vl1 <= v_issue && vt == ntaps - 16'd1;
+        vl1 <= v_issue && v_last_tap;
         vin1 <= v_inside;
         vsh1 <= vchan[3:0];
         vt1 <= vt;
+        vpx1 <= vx;
+        vws1 <= vs;
+        vn1 <= vn_word;
+        vl2 <= vl1;
+        vpx2 <= vpx1;
+        vws2 <= vws1;
+        vn2 <= vn1;
     end
+    // POOL average: floor((2 * sum + n) / (2 * n)) = (m * rcp[n]) >> 24 with
+    // rcp[n] = ceil(2^24 / 2n), exact while m * 2n < 2^24 (m < 2^15, n <= 64: the
+    // host's limit); rcp computed per instruction by the divider
+    reg [23:0] rcp[0:64];
+    wire [23:0] rcp_n2 = rcp[vn2[6:0]];
+    // LUT: the table (PB bytes 256..511) copied into each lane's table, a byte per cycle
+    wire [2047:0] lut_table = pb[2048+:2048];
+    reg [7:0] lt_i;
+    reg lt_we;
+    wire [7:0] lt_byte = lut_table[lt_i*8+:8];
     wire [255:0] vwin = ib_rdata >> {vsh1, 3'd0};
     // LUT table: PB bytes 256..511
     reg [127:0] vres;  // the finished word
     reg signed [31:0] vfin[0:15];
     wire signed [47:0] v_half = (i_shift == 0) ? 48'sd0 : (48'sd1 <<< (i_shift[5:0] - 6'd1));
-    // POOL average: floor((2 * sum + n) / (2 * n)) by 16 dividers
-    reg vdiv_start;
-    wire [15:0] vdiv_busy;
-    wire [31:0] vq[0:15];
-    wire [23:0] vr[0:15];
     genvar gv;
     generate
         for (gv = 0; gv < 16; gv = gv + 1) begin : vlane
@@ -535,9 +554,12 @@ module dd_eu #(
             // differences to the zero points (int8 values and zero points): 10 bits
             wire signed [9:0] d_a = $signed({{2{v[7]}}, v}) - $signed(a_zp[9:0]);
             wire signed [9:0] d_b = $signed({{2{v[7]}}, v}) - $signed(b_zp[9:0]);
-            wire in_b = {vs[11:0], 4'd0} + gv < b_c;
+            wire in_b = {vws1[11:0], 4'd0} + gv < b_c;
             wire signed [47:0] mx0 = vt1 == 0 ? -48'sd2147483648 : vacc[gv];
             wire [7:0] lut_i = v ^ 8'h80;
+            // this lane's copy of the table (distributed RAM, asynchronous read)
+            reg [7:0] ltab[0:255];
+            always @(posedge clk) if (lt_we) ltab[lt_i] <= lt_byte;
             always @(posedge clk)
                 if (vi1) begin
                     case (op)
@@ -550,25 +572,17 @@ module dd_eu #(
                         8'd4:
                         if (f_bil) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + wt * d_a;
                         else vacc[gv] <= ve;
-                        8'd6: vacc[gv] <= $signed(pb[(256*8)+lut_i*8+:8]);
+                        8'd6: vacc[gv] <= $signed(ltab[lut_i]);
                         default: vacc[gv] <= ve;  // D2S
                     endcase
                 end
-            // POOL average operands: num = 2 * sum + n, den = 2 * n
-            wire signed [47:0] vn48 = $signed({32'd0, vn});
+            // POOL average (stage 2: vacc holds the word's sum)
+            wire signed [47:0] vn48 = $signed({32'd0, vn2});
             wire signed [47:0] num = vacc[gv] * 2 + vn48;
-            wire [47:0] mag = num < 0 ? -num : num;
-            dd_udiv #(32, 24) div (
-                clk,
-                vdiv_start,
-                mag[31:0],
-                {7'd0, vn, 1'b0},
-                vdiv_busy[gv],
-                vq[gv],
-                vr[gv]
-            );
-            wire signed [31:0] q32 = vq[gv];
-            wire signed [31:0] avg = num < 0 ? -(q32 + (vr[gv] != 0 ? 32'sd1 : 32'sd0)) : q32;
+            wire [47:0] mag = num < 0 ? -num + vn48 * 2 - 48'sd1 : num;  // floor of negatives
+            wire [39:0] qq = mag[15:0] * rcp_n2;
+            wire signed [31:0] q32 = {16'd0, qq[39:24]};
+            wire signed [31:0] avg = num < 0 ? -q32 : q32;
             wire signed [47:0] bil = ((vacc[gv] + 48'sd8) >>> 4) + za;
             wire signed [47:0] addsum = vacc[gv] + v_half;
             wire signed [47:0] addv = (addsum >>> i_shift[5:0]) + zo48;
@@ -665,29 +679,27 @@ module dd_eu #(
             };  // {B, G, R}
         end
     endfunction
-    // the two taps of one frame row (window w: the plane row, u: its UV row)
-    function [47:0] taps(input [255:0] w, input [255:0] u, input [3:0] o, input [3:0] ou,
+    // the two taps of one frame row (window w: the plane row, u: its UV row): each window
+    // shifted once to the first tap's byte, then bytes at small offsets
+    function [47:0] taps(input [255:0] w0, input [255:0] u0, input [3:0] o, input [3:0] ou,
                          input d, input [1:0] du, input odd0, input odd1);
-        reg [5:0] o1, oy0, oy1, ob1;
+        reg [63:0] w, u;
+        reg [7:0] ty0, ty1, tu1, tv1;
         begin
+            w = w0[o*8+:64];
+            u = u0[ou*8+:64];
             if (rgb) begin
-                o1 = {2'd0, o} + (d ? 6'd3 : 6'd0);
-                taps = {w[o1*8+:24], w[o*8+:24]};
+                taps = {d ? w[24+:24] : w[0+:24], w[0+:24]};
             end else if (nv12) begin
-                o1 = {2'd0, o} + {5'd0, d};
-                ob1 = {2'd0, ou} + {3'd0, du, 1'b0};
-                taps = {
-                    yuv2rgb(w[o1*8+:8], u[ob1*8+:8], u[(ob1+1)*8+:8]),
-                    yuv2rgb(w[o*8+:8], u[ou*8+:8], u[(ou+1)*8+:8])
-                };
-            end else begin  // YUYV
-                ob1 = {2'd0, o} + {3'd0, du, 2'd0};
-                oy0 = {2'd0, o} + (odd0 ? 6'd2 : 6'd0);
-                oy1 = ob1 + (odd1 ? 6'd2 : 6'd0);
-                taps = {
-                    yuv2rgb(w[oy1*8+:8], w[(ob1+1)*8+:8], w[(ob1+3)*8+:8]),
-                    yuv2rgb(w[oy0*8+:8], w[(o+1)*8+:8], w[(o+3)*8+:8])
-                };
+                tu1 = du[0] ? u[16+:8] : u[0+:8];
+                tv1 = du[0] ? u[24+:8] : u[8+:8];
+                taps = {yuv2rgb(d ? w[8+:8] : w[0+:8], tu1, tv1), yuv2rgb(w[0+:8], u[0+:8], u[8+:8])};
+            end else begin  // YUYV: Y0 U Y1 V, the second tap maybe in the next 4 bytes
+                ty0 = odd0 ? w[16+:8] : w[0+:8];
+                ty1 = du[0] ? (odd1 ? w[48+:8] : w[32+:8]) : (odd1 ? w[16+:8] : w[0+:8]);
+                tu1 = du[0] ? w[40+:8] : w[8+:8];
+                tv1 = du[0] ? w[56+:8] : w[24+:8];
+                taps = {yuv2rgb(ty1, tu1, tv1), yuv2rgb(ty0, w[8+:8], w[24+:8])};
             end
         end
     endfunction
@@ -751,9 +763,8 @@ module dd_eu #(
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
             ob_wdata = {NW{104'd0, nrm}};
         end else begin
-            ob_we = st == V_FIN && !(op == 8'd2 && f_avg);
-            if (st == V_DIV && vdiv_busy == 16'd0 && !vdiv_start) ob_we = 1'b1;
-            ob_word = half_word + {16'd0, vx} * {16'd0, cwo} + {16'd0, vs};
+            ob_we = vl2;
+            ob_word = half_word + {16'd0, vpx2} * {16'd0, cwo} + {16'd0, vws2};
             ob_waddr = ob_word[OB_AW-1+LNW:LNW];
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
             ob_wdata = {NW{vres}};
@@ -808,7 +819,7 @@ module dd_eu #(
     wire signed [17:0] pf_first = nxt_lo > pf_first0 ? nxt_lo : pf_first0;
     wire pf_go = pf_on && !pf_pulse && !rd_cmd_valid && rd_ready &&
         (rd_port_q == 2'd2 || !rd_busy) && py + 16'd1 < o_h && pf_first <= pf_last &&
-        (st == R_DRAIN || st == V_TAPS || st == V_WAIT || st == V_FIN || st == V_DIV);
+        (st == R_DRAIN || st == V_TAPS);
 
     // ---------------- sequencer ----------------
     task rd_issue(input [1:0] port, input [1:0] bufsel, input [63:0] base, input [31:0] stride,
@@ -839,13 +850,13 @@ module dd_eu #(
         done <= 1'b0;
         insn_start <= 1'b0;
         dv_start <= 1'b0;
-        vdiv_start <= 1'b0;
         if (rst) begin
             st <= S_IDLE;
             c_run <= 1'b0;
             i_run <= 1'b0;
             pf_on <= 1'b0;
             pf_pulse <= 1'b0;
+            lt_we <= 1'b0;
         end else begin
             case (st)
                 S_IDLE:
@@ -878,6 +889,9 @@ module dd_eu #(
                 S_DISPATCH: begin
                     // derived values: channel words per pixel (even, so that int4 reads pairs)
                     cw_a <= (a_c + 16'd15) >> 4;
+                    a_rs <= {16'd0, a_w} * {16'd0, a_p};
+                    b_rs <= {16'd0, b_w} * {16'd0, b_p};
+                    o_rs <= {16'd0, o_w} * {16'd0, o_p};
                     cwp_a <= ((a_c + 16'd31) >> 5) << 1;
                     cw4_a <= (a_c + 16'd31) >> 5;
                     cwp_b <= ((b_c + 16'd31) >> 5) << 1;
@@ -910,8 +924,16 @@ module dd_eu #(
                             st <= I_DIV;
                         end
                         8'd6:
-                        rd_issue(2'd1, 2'd0, blob + {32'd0, i_weights}, 0, 16'd256, 16'd1, 16'd16,
-                                 16'd16, R_ROW, 1'b0);
+                        begin
+                            lt_i <= 0;
+                            rd_issue(2'd1, 2'd0, blob + {32'd0, i_weights}, 0, 16'd256, 16'd1,
+                                     16'd16, 16'd16, L_COPY, 1'b1);
+                        end
+                        8'd2: begin
+                            rcp_n <= 16'd1;
+                            dv_step <= 3'd0;
+                            st <= f_avg ? P_RCP : R_ROW;
+                        end
                         default: st <= R_ROW;
                     endcase
                 end
@@ -934,12 +956,12 @@ module dd_eu #(
                 else begin
                     wl_j <= wl_j + 16'd1;
                     if (f_dw)
-                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
-                                 {48'd0, row_bytes}, 0, row_bytes, 16'd1,
+                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights + (oc0 + wl_j) * row_bytes}, 0,
+                                 row_bytes, 16'd1,
                                  wl_j << WB_AW, 16'd0, C_WLOAD, 1'b0);
                     else
-                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights} + {48'd0, oc0 + wl_j} *
-                                 {48'd0, row_bytes}, {16'd0, gb}, gb, wgroups,
+                        rd_issue(2'd1, 2'd2, blob + {32'd0, i_weights + (oc0 + wl_j) * row_bytes},
+                                 {16'd0, gb}, gb, wgroups,
                                  wl_j << WB_AW, steps, C_WLOAD, 1'b0);
                 end
                 C_BIAS:
@@ -996,15 +1018,15 @@ module dd_eu #(
                     else begin
                         loaded_hi <= lo_row;
                         lo_row <= lo_row + 18'sd1;
-                        rd_issue(2'd2, 2'd1, arena + {32'd0, a_off} + {46'd0, lo_row} *
-                                 {48'd0, a_w} * {48'd0, a_p}, {16'd0, a_p}, ld_len, ld_count,
+                        rd_issue(2'd2, 2'd1, arena + {32'd0, a_off + lo_row[15:0] * a_rs},
+                                 {16'd0, a_p}, ld_len, ld_count,
                                  (lo_row[15:0] & ({11'd0, nslots} - 16'd1)) * row_words, ld_step,
                                  R_LOAD, 1'b0);
                     end
                 end
                 R_LOADB:
-                rd_issue(2'd2, 2'd1, arena + {32'd0, b_off} + {48'd0, py} * {48'd0, b_w} *
-                         {48'd0, b_p}, {16'd0, b_p}, b_c, b_w, 16'd1 << (IB_AW - 1), cwp_b, R_WAITLD, 1'b0);
+                rd_issue(2'd2, 2'd1, arena + {32'd0, b_off + py * b_rs}, {16'd0, b_p}, b_c, b_w,
+                         16'd1 << (IB_AW - 1), cwp_b, R_WAITLD, 1'b0);
                 R_RUN: begin
                     // start the row's compute loop
                     px <= 0;
@@ -1043,7 +1065,7 @@ module dd_eu #(
                 R_WRITE:
                 if (!wr_busy && !pf_pulse && !rd_cmd_valid) begin
                     pf_on <= 1'b0;
-                    wr_base <= arena + {32'd0, o_off} + {48'd0, py} * {48'd0, o_w} * {48'd0, o_p} +
+                    wr_base <= arena + {32'd0, o_off + py * o_rs} +
                         (op == 8'd1 ? {48'd0, oc0} : 64'd0);
                     wr_stride <= {16'd0, o_p};
                     wr_len <= op == 8'd1 ? nrows : o_c;
@@ -1066,43 +1088,46 @@ module dd_eu #(
                     end
                     st <= R_ROW;
                 end
-                // ---- vector unit: one 16-channel word at a time ----
+                // ---- vector unit: a tap per cycle, words back to back ----
                 V_TAPS: begin
-                    if (vt == ntaps - 16'd1) begin
-                        vt <= 0;
-                        vky <= 0;
-                        vkx <= 0;
-                        st <= V_WAIT;
-                    end else begin
+                    vn <= vn_word;
+                    if (!v_last_tap) begin
                         vt <= vt + 16'd1;
                         if (vkx == kw - 8'd1) begin
                             vkx <= 0;
                             vky <= vky + 8'd1;
                         end else vkx <= vkx + 8'd1;
-                    end
-                    if (op == 8'd2 && v_inside) vn <= (vt == 0 ? 16'd0 : vn) + 16'd1;
-                    else if (vt == 0) vn <= 0;
-                end
-                V_WAIT:
-                if (vl1) begin
-                    if (op == 8'd2 && f_avg) begin
-                        vdiv_start <= 1'b1;
-                        st <= V_DIV;
-                    end else st <= V_FIN;
-                end
-                V_DIV, V_FIN:
-                if (st == V_FIN || (!vdiv_start && vdiv_busy == 16'd0)) begin
-                    // the word was written to OBUF this cycle; next word or pixel
-                    if (vs == cwo - 16'd1) begin
-                        vs <= 0;
-                        if (vx == o_w - 16'd1) st <= R_DRAIN;
-                        else begin
-                            vx <= vx + 16'd1;
-                            st <= V_TAPS;
-                        end
                     end else begin
-                        vs <= vs + 16'd1;
-                        st <= V_TAPS;
+                        vt <= 0;
+                        vky <= 0;
+                        vkx <= 0;
+                        if (vs == cwo - 16'd1) begin
+                            vs <= 0;
+                            if (vx == o_w - 16'd1) st <= R_DRAIN;
+                            else vx <= vx + 16'd1;
+                        end else vs <= vs + 16'd1;
+                    end
+                end
+                L_COPY: begin
+                    lt_we <= 1'b1;
+                    if (lt_we) lt_i <= lt_i + 8'd1;
+                    if (lt_we && lt_i == 8'd255) begin
+                        lt_we <= 1'b0;
+                        st <= R_ROW;
+                    end
+                end
+                // ---- POOL average: the reciprocals of 2n, n = 1 .. kh * kw ----
+                P_RCP: begin
+                    if (dv_step == 3'd0) begin
+                        dv_num <= (64'd1 << 24) + {47'd0, rcp_n, 1'b0} - 64'd1;
+                        dv_den <= {15'd0, rcp_n, 1'b0};
+                        dv_start <= 1'b1;
+                        dv_step <= 3'd1;
+                    end else if (!dv_start && !dv_busy) begin
+                        rcp[rcp_n[6:0]] <= dv_q[23:0];
+                        dv_step <= 3'd0;
+                        if (rcp_n == {8'd0, kh} * {8'd0, kw}) st <= R_ROW;
+                        else rcp_n <= rcp_n + 16'd1;
                     end
                 end
                 // ---- INPUT set-up: letterbox box and the taps' DDA (5 divisions) ----
@@ -1111,11 +1136,11 @@ module dd_eu #(
                     st <= I_DIVW;
                     case (dv_step)
                         3'd0:
-                        if ({32'd0, fw} * {48'd0, o_h} >= {32'd0, fh} * {48'd0, o_w}) begin
-                            dv_num <= {32'd0, fh} * {48'd0, o_w} * 2 + {32'd0, fw};
+                        if ({32'd0, fw[15:0] * {16'd0, o_h}} >= {32'd0, fh[15:0] * {16'd0, o_w}}) begin
+                            dv_num <= {31'd0, fh[15:0] * {16'd0, o_w}, 1'b0} + {32'd0, fw};
                             dv_den <= 2 * fw;
                         end else begin
-                            dv_num <= {32'd0, fw} * {48'd0, o_h} * 2 + {32'd0, fh};
+                            dv_num <= {31'd0, fw[15:0] * {16'd0, o_h}, 1'b0} + {32'd0, fh};
                             dv_den <= 2 * fh;
                         end
                         3'd1: begin
@@ -1142,7 +1167,7 @@ module dd_eu #(
                     st <= I_DIV;
                     case (dv_step)
                         3'd0: begin
-                            if ({32'd0, fw} * {48'd0, o_h} >= {32'd0, fh} * {48'd0, o_w}) begin
+                            if ({32'd0, fw[15:0] * {16'd0, o_h}} >= {32'd0, fh[15:0] * {16'd0, o_w}}) begin
                                 bw <= {16'd0, o_w};
                                 bh <= dv_q[31:0] < 1 ? 1 : (dv_q[31:0] > {16'd0, o_h} ? {16'd0, o_h} : dv_q[31:0]);
                             end else begin
@@ -1181,23 +1206,23 @@ module dd_eu #(
                     // NV12 UV rows to 2, 3
                     if (ld_row == 16'd0) begin
                         ld_row <= 16'd1;
-                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y0} * {32'd0, f_stride}, 0,
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y0[15:0] * f_stride}, 0,
                                  row_bytes0[15:0], 16'd1, {13'd0, ld_set, 2'd0} << FB_AW, 16'd0,
                                  I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd1) begin
                         ld_row <= 16'd2;
-                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y1} * {32'd0, f_stride}, 0,
+                        rd_issue(2'd3, 2'd3, frame + {32'd0, ld_y1[15:0] * f_stride}, 0,
                                  row_bytes0[15:0], 16'd1, {13'd0, ld_set, 2'd1} << FB_AW, 16'd0,
                                  I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd2 && nv12) begin
                         ld_row <= 16'd3;
                         rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
-                                 {32'd0, ld_y0 >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 {32'd0, ld_y0[16:1] * f_uv_stride}, 0, uv_bytes[15:0],
                                  16'd1, {13'd0, ld_set, 2'd2} << FB_AW, 16'd0, I_ROWLOAD, 1'b0);
                     end else if (ld_row == 16'd3 && nv12) begin
                         ld_row <= 16'd4;
                         rd_issue(2'd3, 2'd3, frame + {32'd0, f_uv_offset} +
-                                 {32'd0, ld_y1 >> 1} * {32'd0, f_uv_stride}, 0, uv_bytes[15:0],
+                                 {32'd0, ld_y1[16:1] * f_uv_stride}, 0, uv_bytes[15:0],
                                  16'd1, {13'd0, ld_set, 2'd3} << FB_AW, 16'd0, I_ROWLOAD, 1'b0);
                     end else begin
                         ld_row <= 0;
@@ -1256,7 +1281,7 @@ module dd_eu #(
             if (pf_go) begin
                 rd_port_q <= 2'd2;
                 rd_buf <= 2'd1;
-                rd_base <= arena + {32'd0, a_off} + {46'd0, pf_first} * {48'd0, a_w} * {48'd0, a_p};
+                rd_base <= arena + {32'd0, a_off + pf_first[15:0] * a_rs};
                 rd_stride <= {16'd0, a_p};
                 rd_len <= ld_len;
                 rd_count <= ld_count;

@@ -137,7 +137,7 @@ module dd_wr_dma (
                 pstrb <= 0;
                 chunks_left <= chunks_left - nrun;
                 chunk_src <= chunk_src + nrun * src_step;
-                next_addr <= next_addr + {32'd0, stride} * {48'd0, nrun};
+                next_addr <= next_addr + {32'd0, stride * {16'd0, nrun}};
                 if (chunks_left == nrun) active <= 1'b0;
             end
             // AW: the run's bursts

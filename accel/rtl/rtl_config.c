@@ -94,6 +94,9 @@ int dd_rtl_check_program(const struct dd_pkg *p, const struct dd_rtl_config *cfg
         const struct dd_isa_tensor *o = &p->tensors[in->out];
         const struct dd_isa_tensor *a = in->opcode == DD_ISA_INPUT ? o : &p->tensors[in->in0];
         uint32_t cwo = (o->c + 15u) / 16;
+        LIMIT(o->zero_point >= -128 && o->zero_point <= 127 && a->zero_point >= -128 &&
+                  a->zero_point <= 127,
+              "zero points %d, %d outside int8", a->zero_point, o->zero_point);
         /* 18-bit signed coordinates in the address generators */
         LIMIT((uint64_t)o->h * 2 * (in->stride_h ? in->stride_h : 1) + in->kh < (1u << 17) &&
                   (uint64_t)o->w * 2 * (in->stride_w ? in->stride_w : 1) + in->kw < (1u << 17),
@@ -132,7 +135,8 @@ int dd_rtl_check_program(const struct dd_pkg *p, const struct dd_rtl_config *cfg
                   "empty window or zero stride");
             LIMIT(ring_rows(rw, ib / 2) >= in->kh, "%u input rows of %u words do not fit", in->kh,
                   rw);
-            LIMIT((uint32_t)in->kh * in->kw < (1u << 22), "window too large");
+            LIMIT(!(in->flags & DD_ISA_F_AVG) || (uint32_t)in->kh * in->kw <= 64,
+                  "an average over %ux%u taps (the reciprocal table has 64)", in->kh, in->kw);
             break;
         case DD_ISA_ADD:
             LIMIT(ring_rows(rw, ib / 2) >= 1, "an input row of %u words does not fit", rw);

@@ -203,3 +203,36 @@ Test(detect_cli, compiled_nanodet_on_the_golden_model_finds_the_six_people, .tim
     expect_failure(args, 1, "checksum");
     unlink(pkg);
 }
+
+#if defined(DD_WITH_RTLSIM)
+/* The RTL accelerator from the command line: NanoDet from a YUYV 640x360 frame on the Zynq-7020
+ * configuration, the whole arena checked against golden by rtl-bench itself; a configuration
+ * too small for the model is refused before anything runs. */
+Test(detect_cli, rtl_bench_runs_nanodet_bit_exact_and_rtlsim_refuses_what_does_not_fit,
+     .timeout = 600)
+{
+    char cmd[2048], *out, *err;
+    snprintf(cmd, sizeof(cmd),
+             "%s rtl-bench --model %s --config z7020 --input %s --frame 640x360 --format yuyv",
+             DD_DETECT_BIN, tc_asset("packages/nanodet-w8a8.ddpkg"),
+             tc_asset("media/faces/sample1.jpg"));
+    int st = tc_run(cmd, &out, &err);
+    cr_assert_eq(st, 0, "rtl-bench failed (%d): %s", st, err);
+    cJSON *j = cJSON_Parse(out);
+    cr_assert(j, "not JSON: %s", out);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(j, "bit_exact")), "%s", out);
+    cr_assert_gt(cJSON_GetObjectItem(j, "cycles")->valuedouble, 1e6);
+    cr_assert_gt(cJSON_GetObjectItem(j, "mac_utilisation")->valuedouble, 0.5);
+    cr_log_info("rtl-bench z7020, 640x360 YUYV: %s", out);
+    cJSON_Delete(j);
+    free(out);
+    free(err);
+    char args[1024];
+    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config tiny",
+             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 1, "rtl tiny: instruction");
+    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config zu9",
+             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 2, "--rtl-config");
+}
+#endif

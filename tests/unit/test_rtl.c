@@ -1,13 +1,15 @@
 /* The RTL accelerator (accel/rtl) in cycle-accurate simulation is bit-exact
  * with the golden model: random instructions of every opcode and flag on the
  * smallest configuration, random INPUT frames, and whole compiled programs
- * (BlazeFace int8 and W4A8) on the KV260 configuration; programs beyond its
- * buffers are refused at load time and a run past its cycle budget stops. */
+ * (BlazeFace int8 and W4A8) on the KV260 configuration (NanoDet on the Zynq-7020
+ * configuration: test_detect_cli, through detect rtl-bench); programs beyond
+ * its buffers are refused at load time and a run past its cycle budget stops. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "accel/golden.h"
+#include "accel/kernel_image.h"
 #include "accel/qdetector.h"
 #include "accel/rtl/rtlsim.h"
 #include "media/image.h"
@@ -161,7 +163,7 @@ static void program_matches(const struct dd_pkg *p, const struct dd_isa_frame *f
     free(b);
 }
 
-Test(rtl, blazeface_int8_and_w4a8_programs_match_golden_on_the_kv260_configuration, .timeout = 900)
+Test(rtl_programs, blazeface_int8_and_w4a8_match_golden_on_the_kv260_configuration, .timeout = 900)
 {
     struct dd_image img;
     struct dd_err err = {{0}};
@@ -176,15 +178,90 @@ Test(rtl, blazeface_int8_and_w4a8_programs_match_golden_on_the_kv260_configurati
     dd_image_destroy(&img);
 }
 
-Test(rtl, nanodet_program_matches_golden_on_the_z7020_configuration, .timeout = 900)
+Test(rtl, programs_beyond_the_configuration_are_refused_at_load)
 {
-    struct dd_pkg *p;
+    struct random_conv rc;
+    random_conv_make(&rc, rnd);
+    struct dd_rtlsim *r;
     struct dd_err err = {{0}};
-    cr_assert_eq(dd_pkg_load(tc_asset("packages/nanodet-w8a8.ddpkg"), &p, &err), 0, "%s", err.msg);
-    struct dd_image img;
-    cr_assert_eq(dd_image_load(tc_asset("media/faces/sample1.jpg"), &img, &err), 0, "%s", err.msg);
-    struct dd_isa_frame f = dd_isa_frame_from_image(&img);
-    program_matches(p, &f, "z7020", "nanodet int8");
-    dd_image_destroy(&img);
-    dd_pkg_destroy(p);
+    /* a weight row of 7x7x1024 bytes: over the 512-word weight buffer */
+    rc.in.flags &= (uint8_t)~DD_ISA_F_DEPTHWISE;
+    rc.in.wbits = 8;
+    rc.t[0].c = rc.t[0].pitch = 1024;
+    rc.in.kh = rc.in.kw = 7;
+    cr_assert_neq(dd_rtlsim_create(&rc.p, dd_rtl_config_find("kv260"), NULL, &r, &err), 0);
+    cr_assert(strstr(err.msg, "rtl kv260: instruction 0 (opcode 1): a weight row of 7x7x1024"),
+              "%s", err.msg);
+    /* a flag CONV does not have */
+    rc.t[0].c = rc.t[0].pitch = 8;
+    rc.in.kh = rc.in.kw = 3;
+    rc.in.flags = DD_ISA_F_AVG;
+    cr_assert_neq(dd_rtlsim_create(&rc.p, dd_rtl_config_find("kv260"), NULL, &r, &err), 0);
+    cr_assert(strstr(err.msg, "flags 0x4 not implemented"), "%s", err.msg);
+    /* an unknown opcode */
+    rc.in.flags = 0;
+    rc.in.opcode = 9;
+    cr_assert_neq(dd_rtlsim_create(&rc.p, dd_rtl_config_find("tiny"), NULL, &r, &err), 0);
+    cr_assert(strstr(err.msg, "unknown opcode"), "%s", err.msg);
+    random_conv_free(&rc);
+    /* the input rows of an output row beyond the input buffer */
+    struct random_op op;
+    random_pool_make(&op, rnd);
+    op.t[0].w = 2000, op.t[0].c = op.t[0].pitch = 40, op.in.kh = 5;
+    cr_assert_neq(dd_rtlsim_create(&op.p, dd_rtl_config_find("tiny"), NULL, &r, &err), 0);
+    cr_assert(strstr(err.msg, "input rows of"), "%s", err.msg);
+    /* the backend by name refuses an unknown configuration */
+    struct dd_backend b;
+    char why[128];
+    struct dd_backend_choice c = {"rtlsim", {NULL, NULL, 0, "zu9"}, NULL};
+    random_pool_make(&op, rnd);
+    cr_assert_neq(dd_backend_open(&op.p, &c, &b, why, sizeof(why), &err), 0);
+    cr_assert(strstr(err.msg, "unknown rtl configuration 'zu9'"), "%s", err.msg);
+}
+
+Test(rtl, a_run_past_its_cycle_budget_stops_with_an_error)
+{
+    struct random_conv rc;
+    do {
+        random_conv_make(&rc, rnd);
+        if (rc.in.wbits == 4) random_conv_free(&rc);
+    } while (rc.in.wbits == 4);
+    struct dd_kernel_image img;
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_kernel_image_create(&rc.p, &img, &err), 0);
+    struct dd_rtl_model *m = dd_rtl_model_create(dd_rtl_config_find("tiny"), NULL);
+    cr_assert_not_null(m);
+    int8_t *arena = calloc(1, rc.p.arena_size);
+    struct dd_rtl_call call = {img.program,
+                               img.size,
+                               rc.p.blob,
+                               rc.p.blob_size,
+                               (uint8_t *)arena,
+                               rc.p.arena_size,
+                               NULL,
+                               0,
+                               img.tensors_offset,
+                               0,
+                               1,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0,
+                               0};
+    struct dd_rtl_counts n = {0};
+    char msg[256];
+    cr_assert_neq(dd_rtl_model_call(m, &call, 50, &n, msg, sizeof(msg)), 0);
+    cr_assert(strstr(msg, "did not finish within 50 cycles (instruction 0 running)"), "%s", msg);
+    /* the model was reset: the same call with a budget completes and matches golden */
+    int8_t *g = calloc(1, rc.p.arena_size);
+    dd_golden_insn(&rc.p, 0, g, NULL);
+    memset(arena, 0, rc.p.arena_size);
+    cr_assert_eq(dd_rtl_model_call(m, &call, 10000000, &n, msg, sizeof(msg)), 0, "%s", msg);
+    cr_assert_eq(memcmp(g, arena, rc.p.arena_size), 0, "%s after a reset", rc.desc);
+    dd_rtl_model_destroy(m);
+    dd_kernel_image_destroy(&img);
+    free(arena);
+    free(g);
+    random_conv_free(&rc);
 }
