@@ -1,4 +1,4 @@
-/* The `xrt` backend: model packages run on the FPGA kernel (accel/hls) through
+/* The `xrt` backend: model packages run on the FPGA kernel (accel/rtl) through
  * Xilinx XRT's C API (Debian's libxrt). Buffer objects for the program image,
  * the blob and the activation arena are made once per model; per frame the
  * kernel reads the camera frame zero-copy when XRT can import its DMA-BUF,
