@@ -211,12 +211,25 @@ Test(detect_cli, compiled_nanodet_on_the_golden_model_finds_the_six_people, .tim
 Test(detect_cli, rtl_bench_runs_nanodet_bit_exact_and_rtlsim_refuses_what_does_not_fit,
      .timeout = 600)
 {
+    char args[1024];
+    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config tiny",
+             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 1, "rtl tiny: instruction");
+    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config zu9",
+             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
+    expect_failure(args, 2, "--rtl-config");
     char cmd[2048], *out, *err;
     snprintf(cmd, sizeof(cmd),
              "%s rtl-bench --model %s --config z7020 --input %s --frame 640x360 --format yuyv",
              DD_DETECT_BIN, tc_asset("packages/nanodet-w8a8.ddpkg"),
              tc_asset("media/faces/sample1.jpg"));
     int st = tc_run(cmd, &out, &err);
+    if (st != 0 && strstr(err, "is not built into this program")) {
+        /* the sanitizer configuration builds the tiny model only (DD_RTL_MODELS) */
+        free(out);
+        free(err);
+        cr_skip_test("the z7020 model is not in this build");
+    }
     cr_assert_eq(st, 0, "rtl-bench failed (%d): %s", st, err);
     cJSON *j = cJSON_Parse(out);
     cr_assert(j, "not JSON: %s", out);
@@ -227,12 +240,5 @@ Test(detect_cli, rtl_bench_runs_nanodet_bit_exact_and_rtlsim_refuses_what_does_n
     cJSON_Delete(j);
     free(out);
     free(err);
-    char args[1024];
-    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config tiny",
-             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
-    expect_failure(args, 1, "rtl tiny: instruction");
-    snprintf(args, sizeof(args), "run --model %s --input %s --backend rtlsim --rtl-config zu9",
-             tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/faces/sample1.jpg"));
-    expect_failure(args, 2, "--rtl-config");
 }
 #endif
