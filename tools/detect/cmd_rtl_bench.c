@@ -134,14 +134,19 @@ int dd_cmd_rtl_bench(int argc, char **argv)
     if (!cfg) return dd_cmd_fail(2, "--config: kv260, z7020 or tiny, not '%s'", cfg_name);
     const struct dd_rtl_dram *dram = dram_name ? dd_rtl_dram_find(dram_name) : &cfg->dram;
     if (!dram) return dd_cmd_fail(2, "--dram: kv260-ddr4 or z7020-ddr3, not '%s'", dram_name);
-    struct dd_pkg *p;
+    struct dd_pkg *p = NULL;
     struct dd_err err = {{0}};
-    if (dd_pkg_load(model, &p, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
     struct dd_image img = {0};
+    struct dd_isa_frame f;
+    uint8_t *fbuf = NULL;
+    struct dd_rtlsim *r = NULL;
+    int8_t *arena = NULL;
+    int status = 1;
+    if (dd_pkg_load(model, &p, &err) != 0) goto fail;
     if (input) {
-        if (dd_image_load(input, &img, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+        if (dd_image_load(input, &img, &err) != 0) goto fail;
     } else { /* a gradient test card */
-        if (dd_image_alloc(&img, 640, 360, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+        if (dd_image_alloc(&img, 640, 360, &err) != 0) goto fail;
         for (int y = 0; y < img.height; y++)
             for (int x = 0; x < img.width; x++) {
                 uint8_t *q = img.rgb + (size_t)y * img.stride + (size_t)x * 3;
@@ -149,18 +154,21 @@ int dd_cmd_rtl_bench(int argc, char **argv)
                 q[2] = (uint8_t)((x ^ y) & 255);
             }
     }
-    struct dd_isa_frame f;
-    uint8_t *fbuf;
-    if (make_frame(&img, fw, fh, format, &f, &fbuf) != 0) return dd_cmd_fail(1, "out of memory");
-    struct dd_rtlsim *r;
-    if (dd_rtlsim_create(p, cfg, dram, &r, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
-    int8_t *arena = calloc(1, p->arena_size);
+    if (make_frame(&img, fw, fh, format, &f, &fbuf) != 0 || !(arena = calloc(1, p->arena_size))) {
+        dd_err_set(&err, "out of memory");
+        goto fail;
+    }
+    if (dd_rtlsim_create(p, cfg, dram, &r, &err) != 0) goto fail;
     int64_t t0 = dd_now_ms();
-    if (dd_rtlsim_run(r, arena, &f, 0, p->n_insns, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+    if (dd_rtlsim_run(r, arena, &f, 0, p->n_insns, &err) != 0) goto fail;
     int64_t sim_ms = dd_now_ms() - t0;
     int exact = -1;
     if (check) {
         int8_t *g = calloc(1, p->arena_size);
+        if (!g) {
+            dd_err_set(&err, "out of memory");
+            goto fail;
+        }
         dd_golden_run(p, g, &f, &err);
         exact = memcmp(g, arena, p->arena_size) == 0;
         free(g);
@@ -207,10 +215,15 @@ int dd_cmd_rtl_bench(int argc, char **argv)
            : exact   ? "true"
                      : "false",
            (double)sim_ms / 1000.0);
+    status = exact == 0 ? 1 : 0;
+    goto out;
+fail:
+    dd_cmd_fail(1, "%s", err.msg);
+out:
     dd_rtlsim_destroy(r);
     free(arena);
     free(fbuf);
-    dd_image_destroy(&img);
-    dd_pkg_destroy(p);
-    return exact == 0 ? 1 : 0;
+    if (img.rgb) dd_image_destroy(&img);
+    if (p) dd_pkg_destroy(p);
+    return status;
 }
