@@ -61,7 +61,6 @@ module dd_eu #(
 );
     localparam NW = OCT > 16 ? OCT / 16 : 1;  // OBUF words per entry
     localparam LNW = NW == 2 ? 1 : 0;
-    localparam HE = 1 << (OB_AW - 1);  // OBUF entries per half
 
     // ---------------- read DMA and its destinations ----------------
     reg rd_cmd_valid;
@@ -200,7 +199,7 @@ module dd_eu #(
     wire has_b = in1_i != 16'hffff;
     wire f_dw = fl[0], f_pool = fl[1], f_avg = fl[2], f_bil = fl[3], f_leaky = fl[4], f_bgr = fl[5];
     wire int4 = wbits == 8'd4;
-    wire signed [47:0] za48 = a_zp, zb48 = b_zp, zo48 = o_zp, cmin48 = cmin, cmax48 = cmax;
+    wire signed [47:0] za48 = a_zp, zo48 = o_zp, cmin48 = cmin, cmax48 = cmax;
 
     // ---------------- the main sequencer ----------------
     localparam S_IDLE = 6'd0, S_FETCH = 6'd1, S_DESC = 6'd2, S_DESC1 = 6'd3, S_DESC2 = 6'd4,
@@ -326,13 +325,13 @@ module dd_eu #(
         slot_of_iy * row_words + ix[15:0] * cwp_a + (f_dw ? dw_pair : (int4 ? {s[14:0], 1'b0} : s));
     wire [31:0] c_wbaddr = f_dw ? (int4 ? {5'd0, g[15:5]} : {4'd0, g[15:4]}) : g * steps + s;
     // pipeline: 1 address, 2 memory data, 3 products, 4 row sums, 5 accumulate
-    reg v1, v2, v3, v4, f1, f2, f3, f4, l1, l2, l3, l4, in1, in2;
+    reg v1, v2, v3, f1, f2, f3, l1, l2, l3, in1;
     reg signed [5:0] pksh1;
     reg [15:0] pkm1;
-    reg [15:0] px1, px2, px3, px4;
-    reg [1:0] sb1, sb2, sb3, sb4;
-    reg [4:0] dsel1, dsel2;
-    reg dnib1, dnib2;
+    reg [15:0] px1, px2, px3;
+    reg [1:0] sb1, sb2, sb3;
+    reg [4:0] dsel1;
+    reg dnib1;
     always @(posedge clk) begin
         v1 <= c_run;
         f1 <= c_first;
@@ -347,21 +346,13 @@ module dd_eu #(
         v2 <= v1;
         f2 <= f1;
         l2 <= l1;
-        in2 <= in1;
         px2 <= px1;
         sb2 <= sb1;
-        dsel2 <= dsel1;
-        dnib2 <= dnib1;
         v3 <= v2;
         f3 <= f2;
         l3 <= l2;
         px3 <= px2;
         sb3 <= sb2;
-        v4 <= v3;
-        f4 <= f3;
-        l4 <= l3;
-        px4 <= px3;
-        sb4 <= sb3;
     end
     wire [7:0] zp8 = a_zp[7:0];
     // packed mode: the window shifted to the kernel row's first byte (left of the row:
@@ -541,7 +532,6 @@ module dd_eu #(
     wire [255:0] vwin = ib_rdata >> {vsh1, 3'd0};
     // LUT table: PB bytes 256..511
     reg [127:0] vres;  // the finished word
-    reg signed [31:0] vfin[0:15];
     wire signed [47:0] v_half = (i_shift == 0) ? 48'sd0 : (48'sd1 <<< (i_shift[5:0] - 6'd1));
     genvar gv;
     generate
@@ -549,7 +539,6 @@ module dd_eu #(
             wire signed [7:0] v = vwin[gv*8+:8];
             wire signed [47:0] ve = {{40{v[7]}}, v};
             wire signed [47:0] za = za48;
-            wire signed [47:0] zb = zb48;
             wire signed [4:0] wt = vt1 == 16'd0 ? 5'sd9 : (vt1 == 16'd3 ? 5'sd1 : 5'sd3);
             // differences to the zero points (int8 values and zero points): 10 bits
             wire signed [9:0] d_a = $signed({{2{v[7]}}, v}) - $signed(a_zp[9:0]);
@@ -612,9 +601,9 @@ module dd_eu #(
     );
     reg [2:0] dv_step;
     reg [31:0] bw, bh, bx, by;
-    reg [31:0] q0x, r0x, dqx, drx, q0y, r0y, dqy, dry;
+    reg [31:0] q0x, r0x, dqx, drx, dqy, dry;
     reg [31:0] yq, yr, xq, xr;
-    reg [31:0] y0s, y1s, fy;
+    reg [31:0] fy;
     wire [31:0] fw = f_width, fh = f_height;
     wire rgb = f_format == 32'd1, nv12 = f_format == 32'd2;
     wire [31:0] ys = yq - 32'd32768;
@@ -841,7 +830,6 @@ module dd_eu #(
     endtask
     reg [15:0] wl_j;  // weight row being loaded
     reg [15:0] vdrain;
-    reg [63:0] in_row_base;
     reg [15:0] ld_row;
     integer pi;
     always @(posedge clk) begin
@@ -996,8 +984,6 @@ module dd_eu #(
                     hi_row <= op == 8'd7 ? -18'sd1 : cur_rows[17:0];
                     if (op == 8'd7) begin
                         // this row's taps; its frame rows loaded unless prefetched
-                        y0s <= yi0;
-                        y1s <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
                         fy <= {24'd0, ysc[15:8]};
                         ld_y0 <= yi0;
                         ld_y1 <= yi0 + 32'd1 < fh ? yi0 + 32'd1 : fh - 32'd1;
@@ -1186,8 +1172,6 @@ module dd_eu #(
                             drx <= dv_r;
                         end
                         3'd3: begin
-                            q0y <= dv_q[31:0];
-                            r0y <= dv_r;
                             yq <= dv_q[31:0];
                             yr <= dv_r;
                         end

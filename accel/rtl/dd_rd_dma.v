@@ -68,7 +68,6 @@ module dd_rd_dma (
     wire load_ar = gen && !fifo_full && (!ar_valid || ar_ready);
     // ---- realignment ----
     reg [8:0] brem;  // bytes left in the head burst (0: not started)
-    reg bfirst_beat;
     reg [255:0] pend;
     reg [4:0] pcnt;
     reg [15:0] d;

@@ -33,7 +33,7 @@ module dd_wr_dma (
 );
     // ---- the command, split into runs ----
     reg active;
-    reg [15:0] chunks_left, len, src_step, run_chunks, chunk_src;
+    reg [15:0] chunks_left, len, src_step, chunk_src;
     reg [31:0] stride;
     reg [63:0] next_addr;  // the next run's address
     wire contiguous = stride == {16'd0, len};
@@ -49,7 +49,7 @@ module dd_wr_dma (
     reg [4:0] bcount;
     // ---- the packer (W) ----
     reg pk_run;  // chunks of the run left to read
-    reg [15:0] pk_chunks, pk_word, pk_words;  // chunk counter, word of the chunk, its words
+    reg [15:0] pk_chunks, pk_word;  // chunk counter, word of the chunk
     reg [15:0] pk_rem;  // bytes of the chunk left
     reg [15:0] pk_src;
     reg [255:0] pend;
@@ -127,7 +127,6 @@ module dd_wr_dma (
                 pk_run <= 1'b1;
                 pk_chunks <= nrun;
                 pk_word <= 0;
-                pk_words <= (len + 16'd15) >> 4;
                 pk_rem <= len;
                 pk_src <= chunk_src;
                 rd_v <= 1'b0;
