@@ -13,6 +13,7 @@
 #include "accel/rtl/rtlsim.h"
 #include "common/clock.h"
 #include "media/image.h"
+#include "postproc/overlay.h"
 #include "tools/detect/commands.h"
 
 static const char *op_name(uint32_t op)
@@ -21,13 +22,8 @@ static const char *op_name(uint32_t op)
     return op < 8 ? n[op] : "?";
 }
 
-static uint8_t clamp255(int v)
-{
-    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-}
-
 /* The image scaled (nearest) to w x h as a camera delivers it: NV12 / YUYV
- * (BT.601 limited range, the INPUT instruction's inverse) or RGB24. */
+ * (BT.601 limited range: the overlay's conversion) or RGB24. */
 static int make_frame(const struct dd_image *img, int w, int h, uint32_t format,
                       struct dd_isa_frame *f, uint8_t **buf)
 {
@@ -42,22 +38,19 @@ static int make_frame(const struct dd_image *img, int w, int h, uint32_t format,
         for (int x = 0; x < w; x++) {
             const uint8_t *s = img->rgb + (size_t)(y * img->height / h) * img->stride +
                                (size_t)(x * img->width / w) * 3;
-            int r = s[0], g = s[1], b = s[2];
-            int Y = clamp255(((66 * r + 129 * g + 25 * b + 128) >> 8) + 16);
-            int U = clamp255(((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128);
-            int V = clamp255(((112 * r - 94 * g - 18 * b + 128) >> 8) + 128);
+            struct dd_yuv_color c = dd_yuv_from_rgb(s[0], s[1], s[2]);
             if (format == DD_FRAME_RGB24) {
                 memcpy(p + (size_t)y * stride + (size_t)x * 3, s, 3);
             } else if (format == DD_FRAME_NV12) {
-                p[(size_t)y * stride + x] = (uint8_t)Y;
-                if (!(y & 1) && !(x & 1))
-                    uv[(size_t)(y / 2) * uv_stride + x] = (uint8_t)U,
-                                                     uv[(size_t)(y / 2) * uv_stride + x + 1] =
-                                                         (uint8_t)V;
+                p[(size_t)y * stride + x] = c.y;
+                if (!(y & 1) && !(x & 1)) {
+                    uv[(size_t)(y / 2) * uv_stride + x] = c.u;
+                    uv[(size_t)(y / 2) * uv_stride + x + 1] = c.v;
+                }
             } else {
                 uint8_t *q = p + (size_t)y * stride + (size_t)(x / 2) * 4;
-                q[(x & 1) ? 2 : 0] = (uint8_t)Y;
-                if (!(x & 1)) q[1] = (uint8_t)U, q[3] = (uint8_t)V;
+                q[(x & 1) ? 2 : 0] = c.y;
+                if (!(x & 1)) q[1] = c.u, q[3] = c.v;
             }
         }
     *f = (struct dd_isa_frame){format,
