@@ -128,7 +128,6 @@ private:
     bool bad = false;
     uint64_t bad_addr = 0;
     dd_rtl_counts *counts = nullptr;
-    dd_rtl_counts scratch = {};
 
     void account(int32_t insn, uint64_t cycles)
     {
