@@ -8,6 +8,7 @@ set(DD_RTL_SOURCES
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_accel.v
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_eu.v
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_mac_row.v
+  ${CMAKE_SOURCE_DIR}/accel/rtl/dd_vlane.v
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_mem.v
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_rd_dma.v
   ${CMAKE_SOURCE_DIR}/accel/rtl/dd_wr_dma.v)

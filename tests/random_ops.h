@@ -75,9 +75,10 @@ static inline void random_elementwise_make(struct random_op *r, uint32_t (*rnd)(
     if (up) {
         in->opcode = DD_ISA_UPSAMPLE, in->flags = rnd(2) ? DD_ISA_F_BILINEAR : 0;
     } else {
-        in->opcode = DD_ISA_ADD, in->shift = 1 + (int32_t)rnd(30);
-        in->m0 = (int32_t)rnd(1u << 31);
-        if (rnd(2)) in->in1 = 1, in->m1 = (int32_t)rnd(1u << 31);
+        /* the ISA's whole range: shifts 1..40, multipliers of either sign (saturating sums) */
+        in->opcode = DD_ISA_ADD, in->shift = 1 + (int32_t)rnd(40);
+        in->m0 = (int32_t)rnd(1u << 31) * (rnd(4) ? 1 : -1);
+        if (rnd(2)) in->in1 = 1, in->m1 = (int32_t)rnd(1u << 31) * (rnd(4) ? 1 : -1);
     }
     random_op_init(r, 3, oo + (uint32_t)(oh * ow * c));
     snprintf(r->desc, sizeof(r->desc), "%s c%d %dx%d%s",

@@ -199,7 +199,6 @@ module dd_eu #(
     wire has_b = in1_i != 16'hffff;
     wire f_dw = fl[0], f_pool = fl[1], f_avg = fl[2], f_bil = fl[3], f_leaky = fl[4], f_bgr = fl[5];
     wire int4 = wbits == 8'd4;
-    wire signed [47:0] za48 = a_zp, zo48 = o_zp, cmin48 = cmin, cmax48 = cmax;
 
     // ---------------- the main sequencer ----------------
     localparam S_IDLE = 6'd0, S_FETCH = 6'd1, S_DESC = 6'd2, S_DESC1 = 6'd3, S_DESC2 = 6'd4,
@@ -265,20 +264,20 @@ module dd_eu #(
             );
         end
     endgenerate
-    // FBUF: two sets (the row being sampled, the next one loading) of four frame row
-    // buffers (plane rows y0, y1; NV12 UV rows of y0, y1)
-    reg [FB_AW-1:0] fb_raddr[0:7];
-    wire [255:0] fb_rdata[0:7];
+    // FBUF: four frame row buffers (plane rows y0, y1; NV12 UV rows of y0, y1), each with two
+    // sets (the row being sampled, the next one loading) as its top address bit
+    reg [FB_AW-1:0] fb_raddr[0:3];
+    wire [255:0] fb_rdata[0:3];
     reg fset;
     genvar gf;
     generate
-        for (gf = 0; gf < 8; gf = gf + 1) begin : fbuf
-            dd_pairmem #(FB_AW) m (
+        for (gf = 0; gf < 4; gf = gf + 1) begin : fbuf
+            dd_pairmem #(FB_AW + 1) m (
                 clk,
-                dw_en && dw_buf == 2'd3 && dw_addr[FB_AW+2:FB_AW] == gf,
-                dw_addr[FB_AW-1:0],
+                dw_en && dw_buf == 2'd3 && dw_addr[FB_AW+1:FB_AW] == gf,
+                {dw_addr[FB_AW+2], dw_addr[FB_AW-1:0]},
                 dw_data,
-                fb_raddr[gf],
+                {fset, fb_raddr[gf]},
                 fb_rdata[gf]
             );
         end
@@ -313,8 +312,14 @@ module dd_eu #(
     genvar gp;
     generate
         for (gp = 0; gp < 16; gp = gp + 1) begin : pklane
-            // packed mode has ic <= 16: a 5-bit division
-            wire [4:0] tap = gp / (a_c[4:0] == 0 ? 5'd1 : a_c[4:0]);
+            // packed mode has ic <= 16: the lane's tap gp / ic is a function of the 5 bits of
+            // ic, a table of constants (no divider)
+            reg [4:0] tap;
+            integer d;
+            always @(*) begin
+                tap = gp;
+                for (d = 2; d <= 16; d = d + 1) if (a_c[4:0] == d) tap = gp / d;
+            end
             wire signed [17:0] x = ix + $signed({13'd0, tap});
             always @(*) pk_mask[gp] = x >= 0 && x < $signed({2'd0, a_w});
         end
@@ -499,12 +504,16 @@ module dd_eu #(
     wire [4:0] vslot = vty[4:0] & (nslots - 5'd1);
     wire [31:0] v_ibaddr = vtb ? (32'd1 << (IB_AW - 1)) + vtx[15:0] * cwp_b + vs :
         vslot * row_words + vtx[15:0] * cwp_a + {20'd0, vchan[15:4]};
-    // pipeline: 0 issue (a tap per cycle), 1 memory data -> accumulate, 2 finish -> OBUF
+    // pipeline: 0 issue (a tap per cycle), 1 memory data (the lanes' tap), 2 product,
+    // 3 accumulate, 3..5 finish, 6 the word -> OBUF (dd_vlane)
     wire v_issue = st == V_TAPS;
     wire v_last_tap = vt == ntaps - 16'd1;
     wire [15:0] vn_word = (vt == 0 ? 16'd0 : vn) + ((op == 8'd2 && v_inside) ? 16'd1 : 16'd0);
-    reg vl2;
-    reg [15:0] vpx1, vws1, vpx2, vws2, vn1, vn2;
+    reg [6:2] vl;  // the word's last tap at stage k
+    reg [15:0] vpx1, vws1, vn1, vn2, vn3;
+    reg [15:0] vpx[2:5], vws[2:5];
+    reg [OB_AW-1+LNW:0] v_obw;  // the OBUF word of the word at stage 6
+    integer vk;
     always @(posedge clk) begin
         vi1 <= v_issue;
         vl1 <= v_issue && v_last_tap;
@@ -514,72 +523,72 @@ module dd_eu #(
         vpx1 <= vx;
         vws1 <= vs;
         vn1 <= vn_word;
-        vl2 <= vl1;
-        vpx2 <= vpx1;
-        vws2 <= vws1;
         vn2 <= vn1;
+        vn3 <= vn2;
+        vl[2] <= vl1;
+        vpx[2] <= vpx1;
+        vws[2] <= vws1;
+        for (vk = 3; vk <= 6; vk = vk + 1) vl[vk] <= vl[vk-1];
+        for (vk = 3; vk <= 5; vk = vk + 1) begin
+            vpx[vk] <= vpx[vk-1];
+            vws[vk] <= vws[vk-1];
+        end
+        v_obw <= half_word[OB_AW-1+LNW:0] + vpx[5][OB_AW-1+LNW:0] * cwo[OB_AW-1+LNW:0] +
+            vws[5][OB_AW-1+LNW:0];
     end
     // POOL average: floor((2 * sum + n) / (2 * n)) = (m * rcp[n]) >> 24 with
     // rcp[n] = ceil(2^24 / 2n), exact while m * 2n < 2^24 (m < 2^15, n <= 64: the
     // host's limit); rcp computed per instruction by the divider
     reg [23:0] rcp[0:64];
-    wire [23:0] rcp_n2 = rcp[vn2[6:0]];
+    reg [23:0] rcp_q;  // the reciprocal of the word at the lanes' F2
+    always @(posedge clk) rcp_q <= rcp[vn3[6:0]];
     // LUT: the table (PB bytes 256..511) copied into each lane's table, a byte per cycle
     wire [2047:0] lut_table = pb[2048+:2048];
     reg [7:0] lt_i;
     reg lt_we;
     wire [7:0] lt_byte = lut_table[lt_i*8+:8];
     wire [255:0] vwin = ib_rdata >> {vsh1, 3'd0};
-    // LUT table: PB bytes 256..511
-    reg [127:0] vres;  // the finished word
+    reg [127:0] vres;  // the finished word (stage 6)
     wire signed [47:0] v_half = (i_shift == 0) ? 48'sd0 : (48'sd1 <<< (i_shift[5:0] - 6'd1));
+    wire [2:0] v_mode = op == 8'd2 ? (f_avg ? 3'd2 : 3'd1) : op == 8'd3 ? 3'd3 :
+        (op == 8'd4 && f_bil) ? 3'd3 : op == 8'd6 ? 3'd4 : 3'd0;
+    wire [1:0] v_fmode = op == 8'd2 ? (f_avg ? 2'd1 : 2'd0) : op == 8'd3 ? 2'd2 :
+        (op == 8'd4 && f_bil) ? 2'd3 : 2'd0;
+    // the bilinear weights of the four taps (x 16): 9, 3, 3, 1
+    wire signed [31:0] v_wt = vt1 == 16'd0 ? 32'sd9 : (vt1 == 16'd3 ? 32'sd1 : 32'sd3);
+    wire v_add_b = op == 8'd3 && vt1 != 16'd0;
+    wire signed [31:0] v_m = op == 8'd3 ? (v_add_b ? i_m1 : i_m0) : v_wt;
     genvar gv;
     generate
         for (gv = 0; gv < 16; gv = gv + 1) begin : vlane
             wire signed [7:0] v = vwin[gv*8+:8];
-            wire signed [47:0] ve = {{40{v[7]}}, v};
-            wire signed [47:0] za = za48;
-            wire signed [4:0] wt = vt1 == 16'd0 ? 5'sd9 : (vt1 == 16'd3 ? 5'sd1 : 5'sd3);
             // differences to the zero points (int8 values and zero points): 10 bits
-            wire signed [9:0] d_a = $signed({{2{v[7]}}, v}) - $signed(a_zp[9:0]);
-            wire signed [9:0] d_b = $signed({{2{v[7]}}, v}) - $signed(b_zp[9:0]);
-            wire in_b = {vws1[11:0], 4'd0} + gv < b_c;
-            wire signed [47:0] mx0 = vt1 == 0 ? -48'sd2147483648 : vacc[gv];
-            wire [7:0] lut_i = v ^ 8'h80;
-            // this lane's copy of the table (distributed RAM, asynchronous read)
-            reg [7:0] ltab[0:255];
-            always @(posedge clk) if (lt_we) ltab[lt_i] <= lt_byte;
-            always @(posedge clk)
-                if (vi1) begin
-                    case (op)
-                        8'd2:
-                        if (f_avg) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + (vin1 ? ve : 48'sd0);
-                        else vacc[gv] <= (vin1 && ve > mx0) ? ve : mx0;
-                        8'd3:
-                        if (vt1 == 0) vacc[gv] <= d_a * i_m0;
-                        else if (in_b) vacc[gv] <= vacc[gv] + d_b * i_m1;
-                        8'd4:
-                        if (f_bil) vacc[gv] <= (vt1 == 0 ? 48'sd0 : vacc[gv]) + wt * d_a;
-                        else vacc[gv] <= ve;
-                        8'd6: vacc[gv] <= $signed(ltab[lut_i]);
-                        default: vacc[gv] <= ve;  // D2S
-                    endcase
-                end
-            // POOL average (stage 2: vacc holds the word's sum)
-            wire signed [47:0] vn48 = $signed({32'd0, vn2});
-            wire signed [47:0] num = vacc[gv] * 2 + vn48;
-            wire [47:0] mag = num < 0 ? -num + vn48 * 2 - 48'sd1 : num;  // floor of negatives
-            wire [39:0] qq = mag[15:0] * rcp_n2;
-            wire signed [31:0] q32 = {16'd0, qq[39:24]};
-            wire signed [31:0] avg = num < 0 ? -q32 : q32;
-            wire signed [47:0] bil = ((vacc[gv] + 48'sd8) >>> 4) + za;
-            wire signed [47:0] addsum = vacc[gv] + v_half;
-            wire signed [47:0] addv = (addsum >>> i_shift[5:0]) + zo48;
-            wire signed [47:0] avg48 = avg;
-            wire signed [47:0] pre = op == 8'd2 ? (f_avg ? avg48 : vacc[gv]) :
-                op == 8'd3 ? addv : (op == 8'd4 && f_bil) ? bil : vacc[gv];
-            wire signed [47:0] cl = pre < cmin48 ? cmin48 : (pre > cmax48 ? cmax48 : pre);
-            always @(*) vres[gv*8+:8] = cl[7:0];
+            wire signed [9:0] d = $signed({{2{v[7]}}, v}) - $signed(v_add_b ? b_zp[9:0] : a_zp[9:0]);
+            wire [15:0] chan = {vws1[11:0], 4'd0} + gv[15:0];
+            dd_vlane u (
+                .clk(clk),
+                .tap(vi1),
+                .first(vt1 == 16'd0),
+                .mode(v_mode),
+                .in_win(vin1),
+                .mac_en(!v_add_b || chan < b_c),
+                .v(v),
+                .d(d),
+                .m(v_m),
+                .lt_we(lt_we),
+                .lt_i(lt_i),
+                .lt_byte(lt_byte),
+                .fmode(v_fmode),
+                .n(vn3),
+                .rcp(rcp_q),
+                .half(v_half),
+                .shift(i_shift[5:0]),
+                .zo(o_zp),
+                .za(a_zp),
+                .cmin(cmin),
+                .cmax(cmax),
+                .res(vres[gv*8+:8])
+            );
         end
     endgenerate
 
@@ -652,51 +661,58 @@ module dd_eu #(
         idu1 <= {1'b0, (xi1 >> 1) != (xi0 >> 1)};
         fx1 <= fx;
     end
-    function [7:0] clamp255(input signed [31:0] v);
+    function [7:0] clamp255(input signed [19:0] v);
         clamp255 = v < 0 ? 8'd0 : (v > 255 ? 8'd255 : v[7:0]);
     endfunction
+    // BT.601 limited range, 8-bit fixed point (20-bit signed products: no wrap)
     function [23:0] yuv2rgb(input [7:0] y, input [7:0] u, input [7:0] v);
-        reg signed [31:0] c, d, e;
+        reg signed [19:0] c, d, e;
         begin
-            c = {24'd0, y} - 32'sd16;
-            d = {24'd0, u} - 32'sd128;
-            e = {24'd0, v} - 32'sd128;
+            c = $signed({12'd0, y}) - 20'sd16;
+            d = $signed({12'd0, u}) - 20'sd128;
+            e = $signed({12'd0, v}) - 20'sd128;
             yuv2rgb = {
-                clamp255((298 * c + 516 * d + 128) >>> 8),
-                clamp255((298 * c - 100 * d - 208 * e + 128) >>> 8),
-                clamp255((298 * c + 409 * e + 128) >>> 8)
+                clamp255((20'sd298 * c + 20'sd516 * d + 20'sd128) >>> 8),
+                clamp255((20'sd298 * c - 20'sd100 * d - 20'sd208 * e + 20'sd128) >>> 8),
+                clamp255((20'sd298 * c + 20'sd409 * e + 20'sd128) >>> 8)
             };  // {B, G, R}
         end
     endfunction
     // the two taps of one frame row (window w: the plane row, u: its UV row): each window
-    // shifted once to the first tap's byte, then bytes at small offsets
+    // shifted once to the first tap's byte, then bytes at small offsets; one YUV -> RGB
+    // conversion per tap whatever the format
     function [47:0] taps(input [255:0] w0, input [255:0] u0, input [3:0] o, input [3:0] ou,
                          input d, input [1:0] du, input odd0, input odd1);
         reg [63:0] w, u;
-        reg [7:0] ty0, ty1, tu1, tv1;
+        reg [7:0] ty0, ty1, tu0, tv0, tu1, tv1;
+        reg [47:0] yuv;
         begin
             w = w0[o*8+:64];
             u = u0[ou*8+:64];
-            if (rgb) begin
-                taps = {d ? w[24+:24] : w[0+:24], w[0+:24]};
-            end else if (nv12) begin
+            if (nv12) begin
+                ty0 = w[0+:8];
+                ty1 = d ? w[8+:8] : w[0+:8];
+                tu0 = u[0+:8];
+                tv0 = u[8+:8];
                 tu1 = du[0] ? u[16+:8] : u[0+:8];
                 tv1 = du[0] ? u[24+:8] : u[8+:8];
-                taps = {yuv2rgb(d ? w[8+:8] : w[0+:8], tu1, tv1), yuv2rgb(w[0+:8], u[0+:8], u[8+:8])};
             end else begin  // YUYV: Y0 U Y1 V, the second tap maybe in the next 4 bytes
                 ty0 = odd0 ? w[16+:8] : w[0+:8];
                 ty1 = du[0] ? (odd1 ? w[48+:8] : w[32+:8]) : (odd1 ? w[16+:8] : w[0+:8]);
+                tu0 = w[8+:8];
+                tv0 = w[24+:8];
                 tu1 = du[0] ? w[40+:8] : w[8+:8];
                 tv1 = du[0] ? w[56+:8] : w[24+:8];
-                taps = {yuv2rgb(ty1, tu1, tv1), yuv2rgb(ty0, w[8+:8], w[24+:8])};
             end
+            yuv = {yuv2rgb(ty1, tu1, tv1), yuv2rgb(ty0, tu0, tv0)};
+            taps = rgb ? {d ? w[24+:24] : w[0+:24], w[0+:24]} : yuv;
         end
     endfunction
     reg [47:0] t0, t1;  // row y0 taps, row y1 taps: {tap x1, tap x0} of {B, G, R}
     always @(posedge clk) begin
-        t0 <= taps(fb_rdata[{fset, 2'd0}], fb_rdata[{fset, 2'd2}], io1, iou1, id1, idu1, iodd0_1,
+        t0 <= taps(fb_rdata[0], fb_rdata[2], io1, iou1, id1, idu1, iodd0_1,
                    iodd1_1);
-        t1 <= taps(fb_rdata[{fset, 2'd1}], fb_rdata[{fset, 2'd3}], io1, iou1, id1, idu1, iodd0_1,
+        t1 <= taps(fb_rdata[1], fb_rdata[3], io1, iou1, id1, idu1, iodd0_1,
                    iodd1_1);
         iv2 <= iv1;
         ib2 <= ib1;
@@ -752,8 +768,8 @@ module dd_eu #(
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
             ob_wdata = {NW{104'd0, nrm}};
         end else begin
-            ob_we = vl2;
-            ob_word = half_word + {16'd0, vpx2} * {16'd0, cwo} + {16'd0, vws2};
+            ob_we = vl[6];
+            ob_word = {{(31 - OB_AW - LNW) {1'b0}}, v_obw};
             ob_waddr = ob_word[OB_AW-1+LNW:LNW];
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
             ob_wdata = {NW{vres}};
@@ -1318,6 +1334,6 @@ module dd_eu #(
     always @(*) begin
         ib_raddr = op == 8'd1 ? c_ibaddr[IB_AW-1:0] : v_ibaddr[IB_AW-1:0];
         wb_raddr = c_wbaddr[WB_AW-1:0];
-        for (fi = 0; fi < 8; fi = fi + 1) fb_raddr[fi] = (fi & 2) ? posu[FB_AW+3:4] : pos0[FB_AW+3:4];
+        for (fi = 0; fi < 4; fi = fi + 1) fb_raddr[fi] = (fi & 2) ? posu[FB_AW+3:4] : pos0[FB_AW+3:4];
     end
 endmodule

@@ -146,6 +146,10 @@ int dd_rtl_check_program(const struct dd_pkg *p, const struct dd_rtl_config *cfg
                       "a second-input row of %u words does not fit", b->w * cw_pair(b->c));
             }
             LIMIT(in->shift >= 1 && in->shift <= 40, "ADD shift %d outside 1..40", in->shift);
+            LIMIT(in->in1 == DD_ISA_NO_TENSOR || (p->tensors[in->in1].zero_point >= -128 &&
+                                                  p->tensors[in->in1].zero_point <= 127),
+                  "second-input zero point %d outside int8",
+                  in->in1 == DD_ISA_NO_TENSOR ? 0 : p->tensors[in->in1].zero_point);
             break;
         case DD_ISA_UPSAMPLE:
             LIMIT(ring_rows(rw, ib / 2) >= 2, "two input rows of %u words do not fit", rw);
@@ -161,6 +165,9 @@ int dd_rtl_check_program(const struct dd_pkg *p, const struct dd_rtl_config *cfg
             break;
         }
         if (in->opcode == DD_ISA_CONV) continue;
+        /* the vector lanes finish in 16 bits (dd_vlane.v) */
+        LIMIT(in->opcode == DD_ISA_INPUT || (in->clamp_min >= -128 && in->clamp_max <= 127),
+              "clamp range [%d, %d] outside int8", in->clamp_min, in->clamp_max);
         LIMIT((uint64_t)o->w * (in->opcode == DD_ISA_INPUT ? 1 : cwo) <= half_entries * nw,
               "an output row of %u pixels x %u channels exceeds the output buffer", o->w, o->c);
     }

@@ -210,6 +210,12 @@ Test(rtl, programs_beyond_the_configuration_are_refused_at_load)
     op.t[0].w = 2000, op.t[0].c = op.t[0].pitch = 40, op.in.kh = 5;
     cr_assert_neq(dd_rtlsim_create(&op.p, dd_rtl_config_find("tiny"), NULL, &r, &err), 0);
     cr_assert(strstr(err.msg, "input rows of"), "%s", err.msg);
+    /* the vector lanes finish in 16 bits: a clamp range beyond int8 */
+    random_pool_make(&op, rnd);
+    op.in.clamp_max = 300;
+    cr_assert_neq(dd_rtlsim_create(&op.p, dd_rtl_config_find("tiny"), NULL, &r, &err), 0);
+    cr_assert(strstr(err.msg, "clamp range [") && strstr(err.msg, ", 300] outside int8"), "%s",
+              err.msg);
     /* the backend by name refuses an unknown configuration */
     struct dd_backend b;
     char why[128];
