@@ -380,6 +380,7 @@ module dd_eu #(
             a1_d[li*8+:8] = act[li*16+8+:8];
         end
     end
+    wire [127:0] a0_dw = f_dw ? 128'd0 : a0_d, a1_dw = f_dw ? 128'd0 : a1_d;
     wire signed [21:0] rsum[0:OCT-1];
     reg signed [31:0] acc[0:OCT-1];
     reg pv;  // a point's accumulators are complete
@@ -392,13 +393,15 @@ module dd_eu #(
             wire [7:0] dw_a = act[abyte*8+:8];
             wire [7:0] wbyte = wb_rdata[gm*128+dsel1*8+:8];
             wire [7:0] dw_w = int4 ? {4'd0, dnib1 ? wbyte[7:4] : wbyte[3:0]} : wbyte;
-            wire [127:0] ra0 = f_dw ? {120'd0, dw_a} : a0_d;
-            wire [127:0] rw = f_dw ? {120'd0, dw_w} : wb_rdata[gm*128+:128];
+            // depthwise: lane 0 only (the other lanes' activations are zero, shared by the
+            // rows; their weights do not matter)
+            wire [127:0] ra0 = {a0_dw[127:8], f_dw ? dw_a : a0_d[7:0]};
+            wire [127:0] rw = {wb_rdata[gm*128+8+:120], f_dw ? dw_w : wb_rdata[gm*128+:8]};
             dd_mac_row #(MUL_DSP) row (
                 clk,
                 int4,
                 ra0,
-                a1_d,
+                a1_dw,
                 rw,
                 rsum[gm]
             );
@@ -505,14 +508,14 @@ module dd_eu #(
     wire [31:0] v_ibaddr = vtb ? (32'd1 << (IB_AW - 1)) + vtx[15:0] * cwp_b + vs :
         vslot * row_words + vtx[15:0] * cwp_a + {20'd0, vchan[15:4]};
     // pipeline: 0 issue (a tap per cycle), 1 memory data (the lanes' tap), 2 product,
-    // 3 accumulate, 3..5 finish, 6 the word -> OBUF (dd_vlane)
+    // 3 accumulate, 3..6 finish, 7 the word -> OBUF (dd_vlane)
     wire v_issue = st == V_TAPS;
     wire v_last_tap = vt == ntaps - 16'd1;
     wire [15:0] vn_word = (vt == 0 ? 16'd0 : vn) + ((op == 8'd2 && v_inside) ? 16'd1 : 16'd0);
-    reg [6:2] vl;  // the word's last tap at stage k
+    reg [7:2] vl;  // the word's last tap at stage k
     reg [15:0] vpx1, vws1, vn1, vn2, vn3;
-    reg [15:0] vpx[2:5], vws[2:5];
-    reg [OB_AW-1+LNW:0] v_obw;  // the OBUF word of the word at stage 6
+    reg [15:0] vpx[2:6], vws[2:6];
+    reg [OB_AW-1+LNW:0] v_obw;  // the OBUF word of the word at stage 7
     integer vk;
     always @(posedge clk) begin
         vi1 <= v_issue;
@@ -528,13 +531,13 @@ module dd_eu #(
         vl[2] <= vl1;
         vpx[2] <= vpx1;
         vws[2] <= vws1;
-        for (vk = 3; vk <= 6; vk = vk + 1) vl[vk] <= vl[vk-1];
-        for (vk = 3; vk <= 5; vk = vk + 1) begin
+        for (vk = 3; vk <= 7; vk = vk + 1) vl[vk] <= vl[vk-1];
+        for (vk = 3; vk <= 6; vk = vk + 1) begin
             vpx[vk] <= vpx[vk-1];
             vws[vk] <= vws[vk-1];
         end
-        v_obw <= half_word[OB_AW-1+LNW:0] + vpx[5][OB_AW-1+LNW:0] * cwo[OB_AW-1+LNW:0] +
-            vws[5][OB_AW-1+LNW:0];
+        v_obw <= half_word[OB_AW-1+LNW:0] + vpx[6][OB_AW-1+LNW:0] * cwo[OB_AW-1+LNW:0] +
+            vws[6][OB_AW-1+LNW:0];
     end
     // POOL average: floor((2 * sum + n) / (2 * n)) = (m * rcp[n]) >> 24 with
     // rcp[n] = ceil(2^24 / 2n), exact while m * 2n < 2^24 (m < 2^15, n <= 64: the
@@ -542,13 +545,16 @@ module dd_eu #(
     reg [23:0] rcp[0:64];
     reg [23:0] rcp_q;  // the reciprocal of the word at the lanes' F2
     always @(posedge clk) rcp_q <= rcp[vn3[6:0]];
-    // LUT: the table (PB bytes 256..511) copied into each lane's table, a byte per cycle
-    wire [2047:0] lut_table = pb[2048+:2048];
+    // LUT: the table (PB words 16..31) also lands in a distributed-RAM copy, read a byte per
+    // cycle into each lane's table
+    reg [127:0] lt_stage[0:15];
+    always @(posedge clk) if (dw_en && dw_buf == 2'd0 && dw_addr[5:4] == 2'd1) lt_stage[dw_addr[3:0]] <= dw_data;
     reg [7:0] lt_i;
     reg lt_we;
-    wire [7:0] lt_byte = lut_table[lt_i*8+:8];
+    wire [127:0] lt_word = lt_stage[lt_i[7:4]];
+    wire [7:0] lt_byte = lt_word[lt_i[3:0]*8+:8];
     wire [255:0] vwin = ib_rdata >> {vsh1, 3'd0};
-    reg [127:0] vres;  // the finished word (stage 6)
+    reg [127:0] vres;  // the finished word (stage 7)
     wire signed [47:0] v_half = (i_shift == 0) ? 48'sd0 : (48'sd1 <<< (i_shift[5:0] - 6'd1));
     wire [2:0] v_mode = op == 8'd2 ? (f_avg ? 3'd2 : 3'd1) : op == 8'd3 ? 3'd3 :
         (op == 8'd4 && f_bil) ? 3'd3 : op == 8'd6 ? 3'd4 : 3'd0;
@@ -558,8 +564,21 @@ module dd_eu #(
     wire signed [31:0] v_wt = vt1 == 16'd0 ? 32'sd9 : (vt1 == 16'd3 ? 32'sd1 : 32'sd3);
     wire v_add_b = op == 8'd3 && vt1 != 16'd0;
     wire signed [31:0] v_m = op == 8'd3 ? (v_add_b ? i_m1 : i_m0) : v_wt;
+    wire signed [45:0] add_acc[0:15];
+    wire signed [15:0] add_sh[0:15];
     genvar gv;
     generate
+        for (gv = 0; gv < 16; gv = gv + 2) begin : vpair
+            dd_vshift u (
+                clk,
+                vl[5],
+                add_acc[gv],
+                add_acc[gv+1],
+                i_shift[5:0],
+                add_sh[gv],
+                add_sh[gv+1]
+            );
+        end
         for (gv = 0; gv < 16; gv = gv + 1) begin : vlane
             wire signed [7:0] v = vwin[gv*8+:8];
             // differences to the zero points (int8 values and zero points): 10 bits
@@ -579,10 +598,12 @@ module dd_eu #(
                 .lt_i(lt_i),
                 .lt_byte(lt_byte),
                 .fmode(v_fmode),
+                .fin(vl[3]),
                 .n(vn3),
                 .rcp(rcp_q),
                 .half(v_half),
-                .shift(i_shift[5:0]),
+                .add_acc(add_acc[gv]),
+                .add_sh(add_sh[gv]),
                 .zo(o_zp),
                 .za(a_zp),
                 .cmin(cmin),
@@ -768,7 +789,7 @@ module dd_eu #(
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
             ob_wdata = {NW{104'd0, nrm}};
         end else begin
-            ob_we = vl[6];
+            ob_we = vl[7];
             ob_word = {{(31 - OB_AW - LNW) {1'b0}}, v_obw};
             ob_waddr = ob_word[OB_AW-1+LNW:LNW];
             ob_wlane = NW == 2 ? (ob_word[0] ? 2'b10 : 2'b01) : 1'b1;
