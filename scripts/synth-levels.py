@@ -112,7 +112,7 @@ def main():
     seen = []
     for n in chain:
         src = comb[n].get("attributes", {}).get("src", "")
-        src = src.split("|")[0].rsplit("/", 1)[-1]
+        src = src.split("|")[-1].rsplit("/", 1)[-1]
         if src and (not seen or seen[-1] != src):
             seen.append(src)
     for s in seen:
