@@ -101,22 +101,38 @@ def main():
     if not best:
         print("0 levels")
         return
+    def srcs(end):
+        chain, n = [], end
+        while n is not None:
+            chain.append(n)
+            n = via[n]
+        chain.reverse()
+        seen = []
+        for n in chain:
+            src = comb[n].get("attributes", {}).get("src", "")
+            own = [x for x in src.split("|") if x and "share/yosys" not in x]  # not techmap's
+            src = own[-1].rsplit("/", 1)[-1] if own else ""
+            if src and (not seen or seen[-1] != src):
+                seen.append(src)
+        return seen
+
     end = max(best, key=best.get)
-    chain = []
-    n = end
-    while n is not None:
-        chain.append(n)
-        n = via[n]
-    chain.reverse()
     print(f"{best[end]:.2f} levels")
-    seen = []
-    for n in chain:
-        src = comb[n].get("attributes", {}).get("src", "")
-        src = src.split("|")[-1].rsplit("/", 1)[-1]
-        if src and (not seen or seen[-1] != src):
-            seen.append(src)
-    for s in seen:
+    for s in srcs(end):
         print("  " + s)
+    # --top N: the N longest paths with distinct last source lines
+    if "--top" in sys.argv:
+        k = int(sys.argv[sys.argv.index("--top") + 1])
+        shown = set()
+        for n in sorted(best, key=best.get, reverse=True):
+            ss = srcs(n)
+            key = ss[-1] if ss else n
+            if key in shown:
+                continue
+            shown.add(key)
+            print(f"{best[n]:6.2f}  " + " > ".join(ss[-6:]))
+            if len(shown) >= k:
+                break
 
 
 if __name__ == "__main__":

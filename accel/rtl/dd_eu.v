@@ -329,12 +329,13 @@ module dd_eu #(
     wire [31:0] c_ibaddr = pk ? slot_of_iy * row_words + pk_word :
         slot_of_iy * row_words + ix[15:0] * cwp_a + (f_dw ? dw_pair : (int4 ? {s[14:0], 1'b0} : s));
     wire [31:0] c_wbaddr = f_dw ? (int4 ? {5'd0, g[15:5]} : {4'd0, g[15:4]}) : g * steps + s;
-    // pipeline: 1 address, 2 memory data, 3 products, 4 row sums, 5 accumulate
-    reg v1, v2, v3, f1, f2, f3, l1, l2, l3, in1;
+    // pipeline: 1 address, 2 memory data, 3 operands registered, 4 products, 5 row sums,
+    // 6 accumulate
+    reg v1, v2, v3, v4, f1, f2, f3, f4, l1, l2, l3, l4, in1;
     reg signed [5:0] pksh1;
     reg [15:0] pkm1;
-    reg [15:0] px1, px2, px3;
-    reg [1:0] sb1, sb2, sb3;
+    reg [15:0] px1, px2, px3, px4;
+    reg [1:0] sb1, sb2, sb3, sb4;
     reg [4:0] dsel1;
     reg dnib1;
     always @(posedge clk) begin
@@ -358,6 +359,11 @@ module dd_eu #(
         l3 <= l2;
         px3 <= px2;
         sb3 <= sb2;
+        v4 <= v3;
+        f4 <= f3;
+        l4 <= l3;
+        px4 <= px3;
+        sb4 <= sb3;
     end
     wire [7:0] zp8 = a_zp[7:0];
     // packed mode: the window shifted to the kernel row's first byte (left of the row:
@@ -405,14 +411,14 @@ module dd_eu #(
                 rw,
                 rsum[gm]
             );
-            wire signed [31:0] nacc = (f3 ? r_bias[gm] : acc[gm]) + {{10{rsum[gm][21]}}, rsum[gm]};
-            always @(posedge clk) if (v3) acc[gm] <= nacc;
+            wire signed [31:0] nacc = (f4 ? r_bias[gm] : acc[gm]) + {{10{rsum[gm][21]}}, rsum[gm]};
+            always @(posedge clk) if (v4) acc[gm] <= nacc;
         end
     endgenerate
     always @(posedge clk) begin
-        pv <= v3 && l3;
-        ppx <= px3;
-        psb <= sb3;
+        pv <= v4 && l4;
+        ppx <= px4;
+        psb <= sb4;
     end
     // requantization and the fused 2x2 max pool
     wire [OCT-1:0] qv;
@@ -661,9 +667,21 @@ module dd_eu #(
     wire [31:0] xi0 = xsc[31:16] > fw - 32'd1 ? fw - 32'd1 : {16'd0, xsc[31:16]};
     wire [31:0] xi1 = xi0 + 32'd1 < fw ? xi0 + 32'd1 : fw - 32'd1;
     wire [7:0] fx = xsc[15:8];
-    wire [31:0] pos0 = rgb ? xi0 * 3 : (nv12 ? xi0 : {xi0[31:1], 2'd0});
-    wire [31:0] posu = {xi0[31:1], 1'b0};
-    // pipeline: 1 address, 2 windows, 3 RGB taps, 4 bilinear, 5 normalise
+    // pipeline: 0 taps registered, 1 address, 2 windows, 3 RGB taps, 4 bilinear, 5 normalise
+    reg iv0, ib0;
+    reg [15:0] ix0;
+    reg [31:0] xi0_0, xi1_0;
+    reg [7:0] fx0;
+    always @(posedge clk) begin
+        iv0 <= i_run;
+        ib0 <= inx;
+        ix0 <= ix_;
+        xi0_0 <= xi0;
+        xi1_0 <= xi1;
+        fx0 <= fx;
+    end
+    wire [31:0] pos0 = rgb ? xi0_0 * 3 : (nv12 ? xi0_0 : {xi0_0[31:1], 2'd0});
+    wire [31:0] posu = {xi0_0[31:1], 1'b0};
     reg iv1, iv2, iv3, iv4, ib1, ib2;
     reg [15:0] ix1, ix2, ix3, ix4;
     reg [3:0] io1, iou1;
@@ -671,16 +689,16 @@ module dd_eu #(
     reg [1:0] idu1;
     reg [7:0] fx1, fx2;
     always @(posedge clk) begin
-        iv1 <= i_run;
-        ib1 <= inx;
-        ix1 <= ix_;
+        iv1 <= iv0;
+        ib1 <= ib0;
+        ix1 <= ix0;
         io1 <= pos0[3:0];
         iou1 <= posu[3:0];
-        id1 <= xi1 != xi0;
-        iodd0_1 <= xi0[0];
-        iodd1_1 <= xi1[0];
-        idu1 <= {1'b0, (xi1 >> 1) != (xi0 >> 1)};
-        fx1 <= fx;
+        id1 <= xi1_0 != xi0_0;
+        iodd0_1 <= xi0_0[0];
+        iodd1_1 <= xi1_0[0];
+        idu1 <= {1'b0, (xi1_0 >> 1) != (xi0_0 >> 1)};
+        fx1 <= fx0;
     end
     function [7:0] clamp255(input signed [19:0] v);
         clamp255 = v < 0 ? 8'd0 : (v > 255 ? 8'd255 : v[7:0]);
@@ -832,7 +850,14 @@ module dd_eu #(
             rows_of = {lo, hi};
         end
     endfunction
-    wire [35:0] cur_rows = rows_of(py), next_rows = rows_of(py + 16'd1);
+    // registered (their products are deep): R_ROW reads them from its second cycle on
+    reg [35:0] cur_rows, next_rows;
+    reg rows_fresh;
+    always @(posedge clk) begin
+        cur_rows <= rows_of(py);
+        next_rows <= rows_of(py + 16'd1);
+        rows_fresh <= st == R_ROW;
+    end
     wire signed [17:0] cur_lo = cur_rows[35:18], nxt_lo = next_rows[35:18], nxt_hi = next_rows[17:0];
     wire signed [17:0] a_last = $signed({2'd0, a_h}) - 18'sd1;
     // prefetch: while a row computes, the next row's input rows that fit the ring without
@@ -1008,7 +1033,8 @@ module dd_eu #(
                 end
                 // ---- one output row: load its input rows, compute, write ----
                 R_ROW:
-                if (py == o_h) begin
+                if (!rows_fresh) ;  // cur_rows follows py one cycle late
+                else if (py == o_h) begin
                     if (op == 8'd1) begin
                         if (!wr_busy && !wr_cmd_valid) begin  // the tile's last row is out
                             oc0 <= oc0 + OCT;

@@ -5,17 +5,27 @@
 // so int4 runs at twice the int8 MAC rate on the same multipliers. With
 // MUL_DSP the first multiplier is a full 8x8 DSP product (int8 a0 * w, int4
 // a0 * lo) and only the int4 second product is in fabric. Registered
-// products (the DSP's M register), then a registered adder tree.
+// operands, registered products (the DSP's M register), then a registered
+// adder tree.
 module dd_mac_row #(
     parameter MUL_DSP = 0
 ) (
     input clk,
-    input int4,
-    input [127:0] a0,  // 16 activations (int8)
-    input [127:0] a1,  // int4: the 16 odd-channel activations
-    input [127:0] w,   // 16 weight bytes
-    output reg signed [21:0] sum
+    input int4_in,
+    input [127:0] a0_in,  // 16 activations (int8)
+    input [127:0] a1_in,  // int4: the 16 odd-channel activations
+    input [127:0] w_in,   // 16 weight bytes
+    output reg signed [21:0] sum  // three cycles after the operands
 );
+    // registered operands (the DSP's A/B registers), products, sum
+    reg [127:0] a0, a1, w;
+    reg int4;
+    always @(posedge clk) begin
+        a0 <= a0_in;
+        a1 <= a1_in;
+        w <= w_in;
+        int4 <= int4_in;
+    end
     // signed 8 x signed 5 in fabric: shift-and-add of the partial products
     function signed [12:0] mul8x5(input signed [7:0] a, input signed [4:0] b);
         reg signed [12:0] ae;
