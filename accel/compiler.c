@@ -674,13 +674,6 @@ static int emit_program(const struct dd_detector *det, const struct lg_graph *lg
     return 0;
 }
 
-/* Whether position (y, x) of an h x w tensor is in the picture; the whole
- * tensor when it is too coarse to have such a position. */
-static bool picture_or_all(const struct dd_letterbox *lb, int y, int x, int h, int w, bool all)
-{
-    return all || dd_letterbox_in_picture(lb, y, x, h, w);
-}
-
 /* The float model's outputs on the kept frames, as the comparisons read them:
  * HWC (the LG outputs are plain HWC tensors), logits passed through the sigmoid. */
 struct reference {
@@ -753,7 +746,7 @@ static int output_loss(const struct dd_detector *det, const struct lg_graph *lg,
             size_t m = 0;
             for (int y = 0; y < t->h; y++)
                 for (int x = 0; x < t->w; x++) {
-                    if (!picture_or_all(&r->lb[f], y, x, t->h, t->w, all)) continue;
+                    if (!all && !dd_letterbox_in_picture(&r->lb[f], y, x, t->h, t->w)) continue;
                     for (int c = 0; c < t->c; c++) {
                         size_t i = ((size_t)y * t->w + x) * t->c + c;
                         a[m] = squash(det, k, q[i]);
@@ -939,7 +932,6 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
     }
     struct stats *st = calloc((size_t)lg->n_t, sizeof(*st));
     struct dd_pkg *p = calloc(1, sizeof(*p));
-    struct blob b = {0};
     int rc = -1, frames;
     if (!st || !p) {
         dd_err_set(err, "out of memory");
@@ -1021,7 +1013,6 @@ done:
     cJSON_Delete(mixed);
     kept_frames_destroy(&cal);
     free(st);
-    free(b.d);
     dd_pkg_destroy(p);
     if (rc == 0 && lg_out)
         *lg_out = lg;
