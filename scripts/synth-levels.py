@@ -14,7 +14,18 @@ import sys
 from collections import defaultdict
 
 SEQ_PREFIX = ("$_DFF", "$_SDFF", "$_DFFE", "$_SDFFE", "$_SDFFCE", "$_DLATCH", "$_ALDFF",
-              "$_DFFSR", "$_SR", "RAMB", "DSP48", "FD", "SRL", "URAM", "$dff", "$sdff", "$adff")
+              "$_DFFSR", "$_SR", "RAMB", "FD", "SRL", "URAM", "$dff", "$sdff", "$adff")
+
+
+def param(cell, k):
+    v = cell["parameters"].get(k, 0)
+    return int(v, 2) if isinstance(v, str) else int(v)
+
+
+def dsp_regs(cell):
+    """(inputs registered, output registered) of a DSP48 cell"""
+    return (param(cell, "AREG") > 0 or param(cell, "BREG") > 0,
+            param(cell, "MREG") > 0 or param(cell, "PREG") > 0)
 LUTRAM_PREFIX = ("RAM32M", "RAM64M", "RAM32X", "RAM64X", "RAM128X", "RAM256X")
 
 
@@ -33,6 +44,8 @@ def weight(cell):
         return 0.25
     if t.startswith(LUTRAM_PREFIX):
         return 1.0
+    if t.startswith("DSP48"):
+        return 3.0
     if t.startswith("$_"):  # gates abc left (inverters, buffers)
         return 0.0 if t in ("$_BUF_", "$_NOT_") else 1.0
     return 1.0
@@ -50,12 +63,14 @@ def main():
     comb = {}
     for name, c in cells.items():
         t = c["type"]
-        if t.startswith(SEQ_PREFIX):
+        if t.startswith(SEQ_PREFIX) or (t.startswith("DSP48") and all(dsp_regs(c))):
             continue
         if t in mods and not primitive(mods[t]):
             sys.exit(f"synth-levels: {path} is not flattened (cell {name} of module {t})")
         comb[name] = c
         dirs = c.get("port_directions", {})
+        if t.startswith("DSP48") and dsp_regs(c)[1]:
+            continue  # a registered output drives no combinational path
         for port, bits in c["connections"].items():
             if dirs.get(port) == "output":
                 for b in bits:
@@ -63,6 +78,8 @@ def main():
                         drivers[b] = name
     # distributed RAM: only the read address -> data path is combinational
     def inputs(c):
+        if c["type"].startswith("DSP48") and dsp_regs(c)[0]:
+            return  # registered inputs end the paths into it
         dirs = c.get("port_directions", {})
         for port, bits in c["connections"].items():
             if dirs.get(port) != "input":
