@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "accel/golden.h"
+#include "common/file.h"
 
 struct dd_isa_frame dd_isa_frame_from_image(const struct dd_image *img)
 {
@@ -20,8 +21,8 @@ struct dd_isa_frame dd_isa_frame_from_image(const struct dd_image *img)
 int dd_qdetector_is_package(const char *path)
 {
     char magic[8];
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    FILE *f;
+    if (dd_file_open_regular(path, &f) != 0) return 0;
     size_t n = fread(magic, 1, sizeof(magic), f);
     fclose(f);
     return n == 8 && memcmp(magic, DD_PKG_MAGIC, 8) == 0;

@@ -1,21 +1,45 @@
 #include "common/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+int dd_file_open_regular(const char *path, FILE **f)
+{
+    *f = NULL;
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return DD_FILE_NOT_REGULAR;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 || !(*f = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        return e ? e : EIO;
+    }
+    return 0;
+}
 
 int dd_file_read(const char *path, size_t max_bytes, char **data, size_t *len, struct dd_err *err)
 {
     *data = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return dd_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    int e = dd_file_open_regular(path, &f);
+    if (e == DD_FILE_NOT_REGULAR) return dd_err_set(err, "%s: not a regular file", path);
+    if (e) return dd_err_set(err, "%s: cannot open: %s", path, strerror(e));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return dd_err_set(err, "%s: not a regular file", path);
+        return dd_err_set(err, "%s: cannot stat: %s", path, strerror(errno));
     }
     if ((unsigned long long)st.st_size > max_bytes) {
         fclose(f);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "accel/backend.h"
+#include "common/file.h"
 #include "common/listen_addr.h"
 #include "config/schema.h"
 #include "postproc/family.h"
@@ -377,8 +378,11 @@ int dd_config_load_string(const char *name, const char *text, struct dd_config *
 
 int dd_config_load(const char *path, struct dd_config *c, struct dd_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return dd_err_set(err, "%s: %s", path, strerror(errno));
+    FILE *f;
+    int e = dd_file_open_regular(path, &f); /* never blocks: a FIFO or a device is refused */
+    if (e)
+        return dd_err_set(err, "%s: %s", path,
+                          e == DD_FILE_NOT_REGULAR ? "not a regular file" : strerror(e));
     struct parse_state ps = {.name = path, .c = c, .err = err};
     ps.rd.f = f;
     int rc = parse(&ps);

@@ -86,8 +86,8 @@ static int sniff(const unsigned char *d, size_t n)
 int dd_image_is_still(const char *path)
 {
     unsigned char head[8];
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    FILE *f;
+    if (dd_file_open_regular(path, &f) != 0) return 0;
     size_t n = fread(head, 1, sizeof(head), f);
     fclose(f);
     return sniff(head, n) != 0;

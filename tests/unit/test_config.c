@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/file.h"
 #include "config/config.h"
 #include "config/schema.h"
 #include "daemon/settings.h"
@@ -142,6 +145,33 @@ Test(config, missing_file_is_a_clear_error)
     dd_config_defaults(&cfg);
     cr_assert_neq(dd_config_load("/nonexistent/detectd.conf", &cfg, &err), 0);
     cr_assert(strstr(err.msg, "/nonexistent/detectd.conf: No such file"), "%s", err.msg);
+}
+
+/* A FIFO with no writer, a device that never ends: refused at once, never read (the open used
+ * to wait for a writer, the parser to read /dev/zero forever); the Criterion timeout fails a
+ * hang. The model files go through dd_file_read, checked the same way. */
+Test(config, a_fifo_or_a_device_is_refused_without_blocking, .timeout = 20)
+{
+    char dir[] = "/tmp/dd_cfg_fifo_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "%s/detectd.conf", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {fifo, "/dev/zero"};
+    for (int i = 0; i < 2; i++) {
+        dd_config_defaults(&cfg);
+        memset(&err, 0, sizeof(err));
+        cr_assert_neq(dd_config_load(paths[i], &cfg, &err), 0);
+        cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+        char *data = NULL;
+        size_t len = 0;
+        memset(&err, 0, sizeof(err));
+        cr_assert_neq(dd_file_read(paths[i], 1u << 20, &data, &len, &err), 0);
+        cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+        cr_assert_null(data);
+    }
+    unlink(fifo);
+    rmdir(dir);
 }
 
 Test(config, the_sample_is_generated_from_the_schema_and_parses_to_the_defaults)
