@@ -47,6 +47,30 @@ static int parse_double(const char *v, double *out)
     return 0;
 }
 
+/* A plain decimal integer: an optional '-' and 1..9 digits. No '+', hex, exponent, fraction
+ * or wrap-around: what the file says is the value used. */
+static int parse_int(const char *v, int *out)
+{
+    const char *p = v + (*v == '-');
+    size_t n = strspn(p, "0123456789");
+    if (n == 0 || n > 9 || p[n]) return -1;
+    *out = (int)strtol(v, NULL, 10);
+    return 0;
+}
+
+/* WxH, each 1..9 decimal digits (a 4294967312x16 does not wrap to 16x16). */
+static int parse_size(const char *v, unsigned *w, unsigned *h)
+{
+    size_t a = strspn(v, "0123456789");
+    if (a == 0 || a > 9 || v[a] != 'x') return -1;
+    const char *q = v + a + 1;
+    size_t b = strspn(q, "0123456789");
+    if (b == 0 || b > 9 || q[b]) return -1;
+    *w = (unsigned)strtoul(v, NULL, 10);
+    *h = (unsigned)strtoul(q, NULL, 10);
+    return 0;
+}
+
 static int known_class(const char *name)
 {
     return dd_family_any_has_class(name);
@@ -197,8 +221,9 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
     }
     case DD_CFG_INT:
         if (auto_ok) return *(int *)field = 0, 0;
-        if (parse_double(value, &d) != 0 || d != floor(d) || d < k->min || d > k->max) goto bad;
-        *(int *)field = (int)d;
+        int iv;
+        if (parse_int(value, &iv) != 0 || iv < k->min || iv > k->max) goto bad;
+        *(int *)field = iv;
         return 0;
     case DD_CFG_FLOAT:
         if (auto_ok) return *(float *)field = NAN, 0;
@@ -220,9 +245,8 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
         struct dd_cfg_size *s = (struct dd_cfg_size *)field;
         if (auto_ok) return s->w = s->h = 0, 0;
         unsigned w, h;
-        char tail;
-        if (sscanf(value, "%ux%u%c", &w, &h, &tail) != 2 || w < k->min || w > k->max ||
-            h < k->min || h > k->max || (w & 1) || (h & 1))
+        if (parse_size(value, &w, &h) != 0 || w < k->min || w > k->max || h < k->min ||
+            h > k->max || (w & 1) || (h & 1))
             goto bad;
         s->w = w;
         s->h = h;

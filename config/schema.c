@@ -53,7 +53,7 @@ const struct dd_cfg_key dd_cfg_keys[] = {
      "files: start again at the end"},
     {"source", "realtime", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_PIPELINE,
      F(source_realtime), "files: pace frames at the stream's frame rate"},
-    {"source", "buffers", DD_CFG_INT, "auto", 2, 32, NULL, DD_CFG_AUTO, DD_APPLY_PIPELINE,
+    {"source", "buffers", DD_CFG_INT, "auto", 2, 16, NULL, DD_CFG_AUTO, DD_APPLY_PIPELINE,
      F(source_buffers), "capture buffers (V4L2) or frame pool size, or auto"},
 
     {"model", "package", DD_CFG_STRING, "nanodet-w8a8", 0, 0, NULL, 0, DD_APPLY_MODEL,

@@ -99,6 +99,19 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "test.conf:2: [detector] score_threshold: '1.5' is not valid (accepted: a number "
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
+    /* integers as written: no wrap-around, hex, exponent or sign (issue #17) */
+    expect_error("[source]\nsize = 4294967312x16\n", "'4294967312x16' is not valid");
+    expect_error("[source]\nsize = 640x360x2\n", "is not valid");
+    expect_error("[source]\nsize = +640x360\n", "is not valid");
+    const char *ints[] = {"0x10", "1e1", "+16", "16.0", "4294967312", "", "1 6"};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        char text[96];
+        snprintf(text, sizeof(text), "[http]\nmax_connections = %s\n", ints[i]);
+        expect_error(text, "max_connections: '");
+    }
+    cr_assert_eq(load("[http]\nmax_connections = 16\n[source]\nsize = 640x360\n"), 0, "%s",
+                 err.msg);
+    cr_assert_eq(cfg.http_max_connections, 16);
     char names[128], want[160];
     snprintf(want, sizeof(want), "'tpu' is not valid (accepted: %s)",
              dd_backend_names(names, sizeof(names), "|"));
