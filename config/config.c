@@ -291,8 +291,9 @@ struct reader {
     const char *text; /* string input (or NULL) */
     FILE *f;
     int line;
-    int continuation; /* the line just read starts with whitespace */
-    int too_long;     /* first line over inih's limit */
+    int continuation;   /* the line just read starts with whitespace */
+    int too_long;       /* first line over inih's limit */
+    int inline_comment; /* the line just read has a ';' after a blank (inih ends the value) */
 };
 
 static char *read_line(char *str, int num, void *stream)
@@ -323,6 +324,7 @@ static char *read_line(char *str, int num, void *stream)
     memcpy(str, buf, copy);
     str[copy] = 0;
     r->continuation = copy > 0 && (str[0] == ' ' || str[0] == '\t') && str[strspn(str, " \t\r\n")];
+    r->inline_comment = strstr(str, " ;") || strstr(str, "\t;");
     return str;
 }
 
@@ -343,6 +345,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
     if (ps->failed) return 1;
     const struct dd_cfg_key *k = find_key(section, name);
     struct dd_err e = {{0}};
+    if (k && k->type == DD_CFG_STRING && strcmp(name, "token") == 0 && ps->rd.inline_comment) {
+        /* a secret cut short at a ';' would be a different secret, silently */
+        dd_err_set(&e, "[%s] %s: ' ;' starts a comment on this line: a token cannot contain it",
+                   section, name);
+        goto fail;
+    }
     if (k) {
         size_t idx = (size_t)(k - dd_cfg_keys);
         if (ps->rd.continuation && ps->first_line[idx]) { /* an indented continuation line */

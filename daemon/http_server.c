@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -28,7 +29,7 @@ extern const unsigned long dd_dashboard_html_len;
 struct dd_http_server {
     struct MHD_Daemon *mhd;
     struct dd_http_sources src;
-    char token[256];
+    char token[1024]; /* the config's longest value */
     atomic_int stopping;
     unsigned port;
 };
@@ -212,7 +213,7 @@ static int token_ok(struct dd_http_server *s, struct MHD_Connection *c)
     const char *given = NULL;
     const char *auth =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (auth && strncmp(auth, "Bearer ", 7) == 0) given = auth + 7;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) given = auth + 7; /* RFC 7235: any case */
     if (!given) given = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "access_token");
     if (!given) return 0;
     size_t a = strlen(given), b = strlen(s->token);
@@ -313,10 +314,14 @@ int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_
     struct sockaddr_in sa;
     if (dd_listen_addr_parse(cfg->listen, &sa) != 0)
         return dd_err_set(err, "http: listen '%s' is not IPV4:PORT", cfg->listen);
+    const char *token = cfg->token ? cfg->token : "";
+    if (strlen(token) >= sizeof(((struct dd_http_server *)0)->token))
+        return dd_err_set(err, "http: token longer than %zu characters",
+                          sizeof(((struct dd_http_server *)0)->token) - 1);
     struct dd_http_server *s = calloc(1, sizeof(*s));
     if (!s) return dd_err_set(err, "out of memory");
     s->src = *src;
-    snprintf(s->token, sizeof(s->token), "%s", cfg->token ? cfg->token : "");
+    snprintf(s->token, sizeof(s->token), "%s", token);
     s->mhd = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

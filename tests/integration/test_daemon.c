@@ -236,6 +236,34 @@ Test(daemon, bearer_token_guards_every_endpoint_but_healthz)
     dh_response_free(&r);
 }
 
+/* A token longer than 255 characters (continued on indented lines) is compared whole: its
+ * 255-character prefix used to pass; the scheme's name in any case (RFC 7235). */
+Test(daemon, a_long_token_is_compared_whole_and_the_scheme_in_any_case)
+{
+    char part[3][151], extra[640], token[460], hdr[600];
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 150; i++) part[k][i] = (char)('a' + (i * 7 + k) % 26);
+        part[k][150] = 0;
+    }
+    snprintf(extra, sizeof(extra), "\n[http]\ntoken = %s\n  %s\n  %s\n", part[0], part[1], part[2]);
+    snprintf(token, sizeof(token), "%s %s %s", part[0], part[1], part[2]);
+    cr_assert_eq(strlen(token), 452);
+    dh_start(&d, base_config(extra), 0);
+    wait_ready();
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %.255s\r\n", token);
+    struct dh_response r = dh_get(d.port, "/api/stats", hdr);
+    cr_assert_eq(r.status, 401, "the token's first 255 characters: %d", r.status);
+    dh_response_free(&r);
+    snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", token);
+    r = dh_get(d.port, "/api/stats", hdr);
+    cr_assert_eq(r.status, 200, "the whole token: %d", r.status);
+    dh_response_free(&r);
+    snprintf(hdr, sizeof(hdr), "Authorization: bEARER %s\r\n", token);
+    r = dh_get(d.port, "/api/stats", hdr);
+    cr_assert_eq(r.status, 200, "the scheme in another case: %d", r.status);
+    dh_response_free(&r);
+}
+
 static int detections_only(const char *cls_name, int tries)
 {
     char needle[64];

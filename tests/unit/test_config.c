@@ -99,6 +99,11 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "test.conf:2: [detector] score_threshold: '1.5' is not valid (accepted: a number "
                  "in 0..1 or auto)");
     expect_error("[detector]\nmax_detections = 2.5\n", "integer in 1..1000");
+    /* inih ends a value at ' ;': a token would silently become its prefix */
+    expect_error("[http]\ntoken = abc ;def\n",
+                 "[http] token: ' ;' starts a comment on this line: a token cannot contain it");
+    cr_assert_eq(load("[http]\ntoken = abc;def\n"), 0, "%s", err.msg);
+    cr_assert_str_eq(cfg.http_token, "abc;def");
     /* integers as written: no wrap-around, hex, exponent or sign (issue #17) */
     expect_error("[source]\nsize = 4294967312x16\n", "'4294967312x16' is not valid");
     expect_error("[source]\nsize = 640x360x2\n", "is not valid");
