@@ -223,6 +223,18 @@ static int token_ok(struct dd_http_server *s, struct MHD_Connection *c)
     return diff == 0;
 }
 
+/* The request target as sent, before libmicrohttpd decodes it: a path with a %-escape names no
+ * endpoint ("/api%2Fstats", "/%68ealthz", "/api/stats%00.jpg" must not reach one). Its return
+ * value is the request's first *con_cls. */
+static char escaped_path_mark;
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    size_t path_len = strcspn(uri, "?");
+    return memchr(uri, '%', path_len) ? &escaped_path_mark : NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -234,6 +246,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (!niced) { /* connection threads yield to the pipeline's under load */
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE);
         niced = 1;
+    }
+    if (*con_cls == &escaped_path_mark) {
+        *con_cls = s;
+        return send_error(s, c, MHD_HTTP_NOT_FOUND, "no such endpoint (an escaped path)");
     }
     if (*con_cls && *upload_data_size) { /* a body we did not ask for: drop it */
         *upload_data_size = 0;
@@ -328,7 +344,7 @@ int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_END);
+        mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_END);
     if (!s->mhd) {
         free(s);
         return dd_err_set(err, "http: cannot listen on %s (address in use or not ours?)",
