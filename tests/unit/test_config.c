@@ -104,6 +104,9 @@ Test(config, errors_name_file_line_key_and_accepted_values)
                  "[http] token: ' ;' starts a comment on this line: a token cannot contain it");
     cr_assert_eq(load("[http]\ntoken = abc;def\n"), 0, "%s", err.msg);
     cr_assert_str_eq(cfg.http_token, "abc;def");
+    /* control bytes of the file are not echoed raw into the logs */
+    expect_error("[detector]\nscore_threshold = 0.5\x1b[2J\x07\n",
+                 "'0.5\\x1b[2J\\x07' is not valid");
     /* integers as written: no wrap-around, hex, exponent or sign (issue #17) */
     expect_error("[source]\nsize = 4294967312x16\n", "'4294967312x16' is not valid");
     expect_error("[source]\nsize = 640x360x2\n", "is not valid");
