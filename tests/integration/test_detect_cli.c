@@ -151,6 +151,30 @@ Test(detect_cli, errors_are_clear)
     expect_failure(args, 1, "no TF.js model JSON");
 }
 
+/* detect info on a TF.js model and on a package (its usage said DIR|FILE, packages were refused) */
+Test(detect_cli, info_describes_a_model_and_a_package)
+{
+    const char *models[] = {tc_asset("models/nanodet"), tc_asset("packages/nanodet-w8a8.ddpkg")};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024], *out, *err;
+        snprintf(cmd, sizeof(cmd), "%s info --model %s", DD_DETECT_BIN, models[i]);
+        cr_assert_eq(tc_run(cmd, &out, &err), 0, "%s: %s", models[i], err);
+        cJSON *j = cJSON_Parse(out);
+        cr_assert(j, "not JSON: %s", out);
+        cr_assert_str_eq(cJSON_GetObjectItem(j, "family")->valuestring, "nanodet");
+        cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "outputs")), 6);
+        if (i == 1) {
+            cJSON *p = cJSON_GetObjectItem(j, "package");
+            cr_assert(p, "%s", out);
+            cr_assert_eq(cJSON_GetObjectItem(p, "wbits")->valueint, 8);
+            cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "ops"), "INPUT")->valueint, 1);
+        }
+        cJSON_Delete(j);
+        free(out);
+        free(err);
+    }
+}
+
 Test(detect_cli, compiled_nanodet_on_the_golden_model_finds_the_six_people, .timeout = 600)
 {
     char cmd[2048], *out, *err;

@@ -1,9 +1,47 @@
-/* detect info: a JSON description of a model. */
+/* detect info: a JSON description of a model (a TF.js model directory or its model.json) or
+ * of a compiled package. */
 #include <getopt.h>
 #include <stdio.h>
 
+#include "accel/package.h"
+#include "accel/qdetector.h"
 #include "detectors/detector.h"
 #include "tools/detect/commands.h"
+
+/* A package: its family, input, program (instructions by opcode, weight widths), outputs. */
+static int package_info(const char *path)
+{
+    struct dd_err err = {{0}};
+    struct dd_pkg *p;
+    if (dd_pkg_load(path, &p, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+    static const char *ops[] = {"?", "CONV", "POOL", "ADD", "UPSAMPLE", "D2S", "LUT", "INPUT"};
+    unsigned hist[8] = {0}, int4 = 0, int8 = 0;
+    for (uint32_t i = 0; i < p->n_insns; i++) {
+        const struct dd_isa_insn *in = &p->insns[i];
+        hist[in->opcode < 8 ? in->opcode : 0]++;
+        if (in->opcode == DD_ISA_CONV) *(in->wbits == 4 ? &int4 : &int8) += 1;
+    }
+    char buf[128];
+    printf("{\"package\":{\"isa\":\"%u.%u\",\"wbits\":%d,\"arena_bytes\":%u,"
+           "\"blob_bytes\":%llu,\"instructions\":%u,\"conv_int8\":%u,\"conv_int4\":%u},"
+           "\"family\":\"%s\",\"input\":{\"shape\":%s,\"channels\":\"%s\"},\"ops\":{",
+           p->major, p->minor, p->meta.wbits, p->arena_size, (unsigned long long)p->blob_size,
+           p->n_insns, int8, int4, p->meta.family,
+           dd_shape_str(&p->meta.input_shape, buf, sizeof(buf)), p->meta.input_bgr ? "BGR" : "RGB");
+    int first = 1;
+    for (int op = 1; op < 8; op++) {
+        if (!hist[op]) continue;
+        printf("%s\"%s\":%u", first ? "" : ",", ops[op], hist[op]);
+        first = 0;
+    }
+    printf("},\"outputs\":[");
+    for (int k = 0; k < p->meta.n_outputs; k++)
+        printf("%s{\"name\":\"%s\",\"shape\":%s}", k ? "," : "", p->meta.outputs[k].name,
+               dd_shape_str(&p->meta.outputs[k].shape, buf, sizeof(buf)));
+    printf("]}\n");
+    dd_pkg_destroy(p);
+    return 0;
+}
 
 int dd_cmd_info(int argc, char **argv)
 {
@@ -17,12 +55,13 @@ int dd_cmd_info(int argc, char **argv)
         if (c == 'm')
             model = optarg;
         else if (c == 'h') {
-            printf("usage: detect info --model DIR|FILE\n");
+            printf("usage: detect info --model DIR|FILE   (a TF.js model or a .ddpkg package)\n");
             return 0;
         } else
             return dd_cmd_fail(2, "info: bad option '%s'", argv[optind - 1]);
     }
     if (!model) return dd_cmd_fail(2, "info needs --model");
+    if (dd_qdetector_is_package(model)) return package_info(model);
     struct dd_err err = {{0}};
     struct dd_detector *d;
     if (dd_detector_open(model, &d, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
