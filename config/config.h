@@ -67,6 +67,7 @@ struct dd_config {
     /* [daemon] */
     enum dd_log_level log_level;
     float watchdog_stall_s;
+    float stall_restart_s;
 };
 
 /* What a reload must redo when the listed keys differ (schema "apply"). */

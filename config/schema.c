@@ -132,5 +132,9 @@ const struct dd_cfg_key dd_cfg_keys[] = {
     {"daemon", "watchdog_stall_s", DD_CFG_FLOAT, "10", 1, 3600, NULL, 0, DD_APPLY_LIVE,
      F(watchdog_stall_s),
      "no frame out for this long: stop the systemd watchdog pings, /healthz fails"},
+    {"daemon", "stall_restart_s", DD_CFG_FLOAT, "30", 0, 3600, NULL, 0, DD_APPLY_LIVE,
+     F(stall_restart_s),
+     "no frame out for this long: the daemon rebuilds the pipeline itself, with a growing "
+     "delay (0: never, systemd's watchdog alone)"},
 };
 const size_t dd_cfg_n_keys = sizeof(dd_cfg_keys) / sizeof(dd_cfg_keys[0]);

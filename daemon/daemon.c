@@ -23,12 +23,16 @@
 #define PUBLISH_NS 250000000LL
 #define STATUS_NS 2000000000LL
 #define RESTART_BACKOFF_MAX_S 30.0
+/* frames flowing this long after a (re)start: the restart delay starts again from 1 s */
+#define HEALTHY_RESET_NS 30000000000LL
 
 struct daemon {
     const char *config_path; /* NULL: embedded default */
     struct dd_config cfg;    /* the running (last good) config */
     uint64_t generation, reloads_ok, reloads_failed, restarts;
     char last_reload_error[DD_ERR_MSG_MAX + 64];
+    char last_pipeline_error[DD_ERR_MSG_MAX + 64]; /* the last failure, kept across restarts */
+    int64_t last_pipeline_error_ns;
 
     struct dd_pipeline *pl;
     struct dd_pipeline_strings strs; /* the running pipeline's */
@@ -42,7 +46,7 @@ struct daemon {
     struct dd_http_server *http;
 
     int64_t t_start_ns, last_progress_ns, last_ping_ns, last_publish_ns, last_status_ns;
-    int64_t last_second_ns, restart_at_ns;
+    int64_t last_second_ns, restart_at_ns, started_ns;
     uint64_t last_out, second_out, second_dets;
     double fps_now, dps_now, backoff_s;
     int ready_sent;
@@ -111,7 +115,7 @@ static int start_pipeline(struct daemon *d, struct dd_pipeline *p,
     d->family = *fam;
     snprintf(d->model_path, sizeof(d->model_path), "%s", strs->model);
     d->last_out = d->second_out = d->second_dets = 0;
-    d->last_progress_ns = dd_now_ns();
+    d->last_progress_ns = d->started_ns = dd_now_ns();
     return 0;
 }
 
@@ -143,6 +147,9 @@ static void publish(struct daemon *d, int64_t now)
     snprintf(s.config_path, sizeof(s.config_path), "%s",
              d->config_path ? d->config_path : "(embedded default)");
     snprintf(s.last_reload_error, sizeof(s.last_reload_error), "%s", d->last_reload_error);
+    snprintf(s.last_pipeline_error, sizeof(s.last_pipeline_error), "%s", d->last_pipeline_error);
+    s.last_pipeline_error_age_s =
+        d->last_pipeline_error_ns ? (double)(now - d->last_pipeline_error_ns) / 1e9 : -1;
     snprintf(s.model_path, sizeof(s.model_path), "%s", d->model_path);
     dd_preview_get_stats(d->preview, &s.preview);
     dd_status_board_publish(d->board, &s);
@@ -367,6 +374,17 @@ void dd_daemon_block_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Remembers why the pipeline went down (shown in /api/stats until the next failure) and
+ * schedules the next start with a delay doubling up to RESTART_BACKOFF_MAX_S. */
+static void pipeline_down(struct daemon *d, int64_t now, const char *why, const char *verb)
+{
+    snprintf(d->last_pipeline_error, sizeof(d->last_pipeline_error), "%s", why);
+    d->last_pipeline_error_ns = now;
+    d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
+    DD_LOG_E("pipeline: %s (%s in %.0f s)", why, verb, d->backoff_s);
+    d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);
+}
+
 static void check_pipeline(struct daemon *d, int64_t now, int *finished)
 {
     if (!d->pl) {
@@ -378,9 +396,7 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
         d->restarts++;
         if (build_pipeline(d, &d->cfg, &np, &strs, &fam, &err) != 0 ||
             start_pipeline(d, np, &strs, &fam, &err) != 0) {
-            d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
-            DD_LOG_E("pipeline: %s (retrying in %.0f s)", err.msg, d->backoff_s);
-            d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);
+            pipeline_down(d, now, err.msg, "retrying");
             return;
         }
         DD_LOG_N("pipeline: restarted");
@@ -391,7 +407,8 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
     if (st.frames_output != d->last_out) {
         d->last_out = st.frames_output;
         d->last_progress_ns = now;
-        d->backoff_s = 0;
+        /* a restart that yields a few frames and fails again keeps its growing delay */
+        if (now - d->started_ns >= HEALTHY_RESET_NS) d->backoff_s = 0;
         if (!d->ready_sent) {
             d->ready_sent = 1;
             publish(d, now); /* /healthz and /api/stats agree with READY from the start */
@@ -400,7 +417,20 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
                      st.height, st.model, st.backend, st.source_kind, st.sink_kind);
         }
     }
-    if (!dd_pipeline_wait(d->pl, 0)) return;
+    if (!dd_pipeline_wait(d->pl, 0)) {
+        /* running but no frame out (a source that stopped without an error, a stuck stage):
+         * rebuilt by the daemon itself, not only by systemd's watchdog */
+        double idle_s = (double)(now - d->last_progress_ns) / 1e9;
+        if (d->cfg.stall_restart_s > 0 && idle_s >= d->cfg.stall_restart_s) {
+            char why[96];
+            snprintf(why, sizeof(why), "no frame out for %.0f s (stalled)", idle_s);
+            dd_pipeline_stop(d->pl);
+            pipeline_down(d, now, why, "rebuilding");
+            publish(d, now);
+            drop_pipeline(d);
+        }
+        return;
+    }
     dd_pipeline_stop(d->pl);
     dd_pipeline_get_stats(d->pl, &st);
     if (!st.failed) {
@@ -408,11 +438,9 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
         *finished = 1;
         return;
     }
-    d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
-    DD_LOG_E("pipeline: %s (restarting in %.0f s)", st.last_error, d->backoff_s);
+    pipeline_down(d, now, st.last_error, "restarting");
     publish(d, now);
     drop_pipeline(d);
-    d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);
 }
 
 int dd_daemon_run(const char *config_path)

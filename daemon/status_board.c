@@ -110,6 +110,9 @@ char *dd_status_json(const struct dd_daemon_status *s)
     cJSON_AddStringToObject(cfg, "last_reload_error", s->last_reload_error);
     cJSON_AddStringToObject(o, "model_path", s->model_path);
     cJSON_AddNumberToObject(o, "pipeline_restarts", (double)s->pipeline_restarts);
+    cJSON_AddStringToObject(o, "last_pipeline_error", s->last_pipeline_error);
+    cJSON_AddNumberToObject(o, "last_pipeline_error_age_s",
+                            (double)(int64_t)(s->last_pipeline_error_age_s * 10) / 10.0);
     cJSON *pl = dd_pipeline_stats_json(&s->pipeline, s->labels, s->n_labels);
     /* per-stage rate: items through each stage per second of running */
     cJSON *stages = cJSON_GetObjectItem(pl, "stages");

@@ -21,6 +21,8 @@ struct dd_daemon_status {
     uint64_t config_generation, reloads_ok, reloads_failed, pipeline_restarts;
     char config_path[1024];
     char last_reload_error[DD_ERR_MSG_MAX + 64];
+    char last_pipeline_error[DD_ERR_MSG_MAX + 64]; /* kept across restarts */
+    double last_pipeline_error_age_s;              /* -1: none yet */
     char model_path[1024];
     struct dd_preview_stats preview;
     uint64_t http_requests, http_errors;

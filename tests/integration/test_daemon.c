@@ -281,6 +281,42 @@ Test(daemon, escaped_paths_reach_no_endpoint)
     dh_response_free(&r);
 }
 
+/* A source that stops without an error (a test source's last buffer with loop = true) used to
+ * leave the daemon "stalled" for good, silently: it rebuilds the pipeline itself after
+ * stall_restart_s, and the reason stays in /api/stats across the restart. */
+Test(daemon, a_silent_stall_is_rebuilt_by_the_daemon_and_its_reason_kept, .timeout = 120)
+{
+    dh_start(&d,
+             "[source]\nuri = gst:videotestsrc num-buffers=15\nsize = 320x240\nloop = true\n"
+             "[http]\nlisten = 127.0.0.1:%PORT%\n[daemon]\nwatchdog_stall_s = 1\n"
+             "stall_restart_s = 2\n",
+             0);
+    wait_ready();
+    int restarted = 0;
+    for (int i = 0; i < 300 && !restarted; i++) {
+        usleep(100000);
+        struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+        restarted = dh_json_number(r.body, "pipeline_restarts") >= 1 &&
+                    strstr(r.body, "\"last_pipeline_error\":\"no frame out for ");
+        dh_response_free(&r);
+    }
+    cr_assert(restarted, "no rebuild after a silent stall");
+    char *log = dh_log(&d);
+    cr_assert(strstr(log, "<3>pipeline: no frame out for ") && strstr(log, "(stalled) (rebuilding"),
+              "%s", log);
+    free(log);
+    /* the rebuilt pipeline runs: frames out again */
+    int flowing = 0;
+    for (int i = 0; i < 300 && !flowing; i++) {
+        usleep(100000);
+        struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+        flowing = dh_json_number(r.body, "pipeline.frames_output") > 0 &&
+                  dh_json_number(r.body, "pipeline_restarts") >= 1;
+        dh_response_free(&r);
+    }
+    cr_assert(flowing, "no frames after the rebuild");
+}
+
 static int detections_only(const char *cls_name, int tries)
 {
     char needle[64];
