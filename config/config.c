@@ -361,7 +361,7 @@ struct parse_state {
     struct dd_config *c;
     struct dd_err *err;
     int failed;
-    int first_line[64]; /* line where each schema key was set */
+    int first_line[128]; /* line where each schema key was set (parse() checks the count) */
     const char *last_section, *last_key;
     char last_sec_buf[64], last_key_buf[64];
 };
@@ -413,6 +413,8 @@ fail:
 
 static int parse(struct parse_state *ps)
 {
+    if (dd_cfg_n_keys > sizeof(ps->first_line) / sizeof(ps->first_line[0]))
+        return dd_err_set(ps->err, "config: the schema has more keys than the parser tracks");
     int rc = ini_parse_stream(read_line, &ps->rd, on_key, ps);
     if (ps->rd.too_long && (!ps->failed || ps->rd.too_long < rc))
         return dd_err_set(ps->err,

@@ -59,6 +59,7 @@ struct dd_config {
     char http_listen[DD_CFG_STR_MAX]; /* HOST:PORT */
     char http_token[DD_CFG_STR_MAX];
     int http_max_connections, http_max_connections_per_ip;
+    float http_request_deadline_s;
     int http_max_request_bytes, http_timeout_s;
     int preview_width;
     float preview_fps;

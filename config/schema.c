@@ -118,6 +118,10 @@ const struct dd_cfg_key dd_cfg_keys[] = {
      F(http_max_request_bytes), "largest request (line and headers); larger ones are refused"},
     {"http", "timeout_s", DD_CFG_INT, "30", 1, 3600, NULL, 0, DD_APPLY_HTTP, F(http_timeout_s),
      "idle connections are closed after this many seconds"},
+    {"http", "request_deadline_s", DD_CFG_FLOAT, "10", 1, 600, NULL, 0, DD_APPLY_HTTP,
+     F(http_request_deadline_s),
+     "a client must send its whole request head within this long (timeout_s counts only "
+     "silence); when the server is nearly full the oldest such client is dropped"},
     {"http", "preview_width", DD_CFG_INT, "640", 64, 1920, NULL, 0, DD_APPLY_PREVIEW,
      F(preview_width), "width of /snapshot.jpg and /stream.mjpg (height keeps the aspect)"},
     {"http", "preview_fps", DD_CFG_FLOAT, "5", 0.2, 30, NULL, 0, DD_APPLY_PREVIEW, F(preview_fps),

@@ -212,7 +212,8 @@ static int start_http(struct daemon *d, const struct dd_config *c, struct dd_err
                                 (unsigned)c->http_max_connections,
                                 (unsigned)c->http_max_connections_per_ip,
                                 (size_t)c->http_max_request_bytes,
-                                (unsigned)c->http_timeout_s};
+                                (unsigned)c->http_timeout_s,
+                                c->http_request_deadline_s};
     struct dd_http_sources src = {d->board, d->feed, d->preview, d->hist};
     if (dd_http_server_start(&hc, &src, &d->http, err) != 0) return -1;
     DD_LOG_N("http: dashboard on http://%s/%s", c->http_listen,

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/listen_addr.h"
 #include "common/log.h"
+#include "daemon/http_guard.h"
 
 #define STREAM_BOUNDARY "detectdframe"
 #define SSE_KEEPALIVE_NS 10000000000LL
@@ -28,6 +29,7 @@ extern const unsigned long dd_dashboard_html_len;
 
 struct dd_http_server {
     struct MHD_Daemon *mhd;
+    struct dd_http_guard *guard;
     struct dd_http_sources src;
     char token[1024]; /* the config's longest value */
     atomic_int stopping;
@@ -242,6 +244,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     (void)upload_data;
     struct dd_http_server *s = cls;
+    dd_http_guard_requested(c); /* its head is in: no longer a slow client to drop */
     static _Thread_local int niced;
     if (!niced) { /* connection threads yield to the pipeline's under load */
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE);
@@ -338,14 +341,20 @@ int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_
     if (!s) return dd_err_set(err, "out of memory");
     s->src = *src;
     snprintf(s->token, sizeof(s->token), "%s", token);
+    if (dd_http_guard_create(cfg->max_connections, cfg->request_deadline_s, &s->guard, err) != 0) {
+        free(s);
+        return -1;
+    }
     s->mhd = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        dd_http_guard_accept, s->guard, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_END);
+        mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        dd_http_guard_notify, s->guard, MHD_OPTION_END);
     if (!s->mhd) {
+        dd_http_guard_destroy(s->guard);
         free(s);
         return dd_err_set(err, "http: cannot listen on %s (address in use or not ours?)",
                           cfg->listen);
@@ -366,5 +375,6 @@ void dd_http_server_stop(struct dd_http_server *s)
     if (!s) return;
     atomic_store(&s->stopping, 1);
     MHD_stop_daemon(s->mhd);
+    dd_http_guard_destroy(s->guard);
     free(s);
 }

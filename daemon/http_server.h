@@ -21,7 +21,8 @@ struct dd_http_config {
     const char *token;  /* NULL or "": none */
     unsigned max_connections, max_connections_per_ip;
     size_t max_request_bytes;
-    unsigned timeout_s;
+    unsigned timeout_s;        /* idle */
+    double request_deadline_s; /* a whole request head */
 };
 
 /* What the handlers read; all outlive the server. */

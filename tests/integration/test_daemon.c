@@ -4,6 +4,7 @@
  * and bad configs, the watchdog going quiet when the pipeline stalls, and
  * the request handling under malformed and random input. */
 #define _GNU_SOURCE /* memmem */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "daemon_harness.h"
 #include "tests_common.h"
 
@@ -315,6 +318,77 @@ Test(daemon, a_silent_stall_is_rebuilt_by_the_daemon_and_its_reason_kept, .timeo
         dh_response_free(&r);
     }
     cr_assert(flowing, "no frames after the rebuild");
+}
+
+/* A slow client: connected from 127.0.0.(2 + i % 8), its request head started and never
+ * finished. -1 when the server refused it. */
+static int slow_client(unsigned port, int i)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(0x7f000002u + (unsigned)(i % 8));
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    dst.sin_addr.s_addr = htonl(0x7f000001u);
+    static const char head[] = "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+        connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 ||
+        send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL) < 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 200 clients from eight addresses trickle request heads a byte at a time and reconnect when
+ * dropped: /healthz and /metrics still answer every time (they used to fail for as long as
+ * the swarm lasted: 64 connections, a timeout counting only silence). */
+Test(daemon, a_swarm_of_slow_clients_cannot_lock_out_healthz, .timeout = 180)
+{
+    dh_start(&d, base_config("\n[http]\nrequest_deadline_s = 3\n"), 0);
+    wait_ready();
+    enum { N = 200 };
+    int fds[N];
+    for (int i = 0; i < N; i++) fds[i] = slow_client(d.port, i);
+    int probes = 0, ok = 0;
+    for (int t = 0; t < 20; t++) {
+        for (int i = 0; i < N; i++) { /* a byte each; a dropped one comes back */
+            if (fds[i] >= 0 && send(fds[i], "x", 1, MSG_NOSIGNAL) == 1) continue;
+            if (fds[i] >= 0) close(fds[i]);
+            fds[i] = slow_client(d.port, i);
+        }
+        const char *path = t % 2 ? "/metrics" : "/healthz";
+        struct dh_response r = dh_get(d.port, path, NULL);
+        probes++;
+        if (r.status == 200)
+            ok++;
+        else
+            cr_log_error("%s under the swarm: %d", path, r.status);
+        dh_response_free(&r);
+        usleep(300000);
+    }
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    cr_assert_eq(ok, probes, "%d of %d probes answered under the swarm", ok, probes);
+}
+
+/* One client trickling its request head, a byte every 200 ms (never idle long enough for
+ * timeout_s): closed once request_deadline_s has passed, although the server is not full. */
+Test(daemon, a_request_head_must_arrive_within_the_deadline, .timeout = 60)
+{
+    dh_start(&d, base_config("\n[http]\nrequest_deadline_s = 1\n"), 0);
+    wait_ready();
+    int fd = slow_client(d.port, 0);
+    cr_assert_geq(fd, 0);
+    int64_t t0 = dd_now_ns() / 1000000;
+    int closed = 0;
+    while (!closed && dd_now_ns() / 1000000 - t0 < 10000) {
+        usleep(200000);
+        char b;
+        closed = send(fd, "x", 1, MSG_NOSIGNAL) != 1 || recv(fd, &b, 1, MSG_DONTWAIT) == 0;
+    }
+    close(fd);
+    cr_assert(closed, "a head trickled for 10 s was never cut");
+    cr_assert_geq(dd_now_ns() / 1000000 - t0, 800, "cut before its deadline");
 }
 
 static int detections_only(const char *cls_name, int tries)
