@@ -175,6 +175,34 @@ void dd_http_guard_requested(struct MHD_Connection *mc)
     if (c) atomic_store(&c->requested, 1);
 }
 
+void dd_http_guard_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
+{
+    (void)con_cls;
+    (void)toe;
+    struct dd_http_guard *g = cls;
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn *c = i ? i->socket_context : NULL;
+    if (!c || !c->linked) return;
+    pthread_mutex_lock(&g->mu);
+    /* kept alive: the next head has its own deadline from now (the list stays oldest first) */
+    atomic_store(&c->requested, 0);
+    c->t0_ns = dd_now_ns();
+    if (c != g->tail) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            g->head = c->next;
+        c->next->prev = c->prev;
+        c->prev = g->tail;
+        c->next = NULL;
+        g->tail->next = c;
+        g->tail = c;
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
 uint64_t dd_http_guard_dropped(struct dd_http_guard *g)
 {
     return g ? atomic_load(&g->dropped_total) : 0;

@@ -27,6 +27,10 @@ void dd_http_guard_notify(void *cls, struct MHD_Connection *c, void **socket_con
 enum MHD_Result dd_http_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
 /* The handler has a request head from c: it is no longer a candidate for dropping. */
 void dd_http_guard_requested(struct MHD_Connection *c);
+/* MHD_OPTION_NOTIFY_COMPLETED's callback (cls: the guard): a kept-alive connection's next
+ * request head has the deadline again. */
+void dd_http_guard_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                             enum MHD_RequestTerminationCode toe);
 /* Connections dropped so far (deadline passed or room made). */
 uint64_t dd_http_guard_dropped(struct dd_http_guard *g);
 

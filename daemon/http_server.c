@@ -250,15 +250,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE);
         niced = 1;
     }
-    if (*con_cls == &escaped_path_mark) {
-        *con_cls = s;
-        return send_error(s, c, MHD_HTTP_NOT_FOUND, "no such endpoint (an escaped path)");
+    /* the first call has the head: answer on a later one, once any body has been read (a
+     * response queued before that forces libmicrohttpd to close: no keep-alive) */
+    static char head_seen, escaped_head_seen;
+    if (*con_cls == NULL || *con_cls == &escaped_path_mark) {
+        *con_cls = *con_cls ? &escaped_head_seen : &head_seen;
+        return MHD_YES;
     }
-    if (*con_cls && *upload_data_size) { /* a body we did not ask for: drop it */
+    if (*upload_data_size) { /* a body we did not ask for: drop it */
         *upload_data_size = 0;
         return MHD_YES;
     }
-    *con_cls = s;
+    if (*con_cls == &escaped_head_seen)
+        return send_error(s, c, MHD_HTTP_NOT_FOUND, "no such endpoint (an escaped path)");
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return send_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
     if (strcmp(url, "/healthz") == 0) {
@@ -352,7 +356,8 @@ int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_
         cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-        dd_http_guard_notify, s->guard, MHD_OPTION_END);
+        dd_http_guard_notify, s->guard, MHD_OPTION_NOTIFY_COMPLETED, dd_http_guard_completed,
+        s->guard, MHD_OPTION_END);
     if (!s->mhd) {
         dd_http_guard_destroy(s->guard);
         free(s);

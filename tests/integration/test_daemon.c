@@ -391,6 +391,49 @@ Test(daemon, a_request_head_must_arrive_within_the_deadline, .timeout = 60)
     cr_assert_geq(dd_now_ns() / 1000000 - t0, 800, "cut before its deadline");
 }
 
+/* Reads from fd until `want` status lines "HTTP/1.1 200" arrived or 5 s passed; the count. */
+static int read_ok_responses(int fd, int want)
+{
+    char buf[65536];
+    size_t n = 0;
+    int64_t t0 = dd_now_ns();
+    int got = 0;
+    while (got < want && dd_now_ns() - t0 < 5000000000LL && n < sizeof(buf) - 1) {
+        ssize_t k = recv(fd, buf + n, sizeof(buf) - 1 - n, MSG_DONTWAIT);
+        if (k == 0) break;
+        if (k < 0) {
+            usleep(10000);
+            continue;
+        }
+        n += (size_t)k;
+        buf[n] = 0;
+        got = 0;
+        for (char *p = buf; (p = strstr(p, "HTTP/1.1 200")); p++) got++;
+    }
+    return got;
+}
+
+/* HTTP/1.1 keep-alive: two pipelined requests on one connection both answered, and a third on
+ * the same connection later (every response used to carry Connection: close). */
+Test(daemon, keep_alive_and_pipelined_requests_are_answered, .timeout = 60)
+{
+    dh_start(&d, base_config(NULL), 0);
+    wait_ready();
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d.port)};
+    dst.sin_addr.s_addr = htonl(0x7f000001u);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    static const char two[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(send(fd, two, sizeof(two) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(two) - 1);
+    cr_assert_eq(read_ok_responses(fd, 2), 2, "two pipelined requests, two answers");
+    usleep(500000);
+    static const char one[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(send(fd, one, sizeof(one) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(one) - 1);
+    cr_assert_eq(read_ok_responses(fd, 1), 1, "the kept-alive connection answers again");
+    close(fd);
+}
+
 static int detections_only(const char *cls_name, int tries)
 {
     char needle[64];
