@@ -16,6 +16,7 @@
 #include "daemon/notify.h"
 #include "daemon/preview.h"
 #include "daemon/settings.h"
+#include "daemon/shutdown.h"
 #include "daemon/status_board.h"
 #include "media/gst_util.h"
 
@@ -23,6 +24,7 @@
 #define PUBLISH_NS 250000000LL
 #define STATUS_NS 2000000000LL
 #define RESTART_BACKOFF_MAX_S 30.0
+#define SHUTDOWN_DEADLINE_S 2.0
 /* frames flowing this long after a (re)start: the restart delay starts again from 1 s */
 #define HEALTHY_RESET_NS 30000000000LL
 
@@ -458,6 +460,11 @@ int dd_daemon_run(const char *config_path)
         return 1;
     }
     apply_log_level(&d->cfg);
+    if (dd_shutdown_guard_start(SHUTDOWN_DEADLINE_S, &err) != 0) {
+        DD_LOG_E("startup: %s", err.msg);
+        free(d);
+        return 1;
+    }
     d->generation = 1;
     d->t_start_ns = d->last_second_ns = dd_now_ns();
     d->watchdog_usec = dd_notify_watchdog_usec();
@@ -471,11 +478,13 @@ int dd_daemon_run(const char *config_path)
     struct dd_pipeline *np;
     struct dd_pipeline_strings strs;
     struct dd_family_info fam;
+    dd_shutdown_stage("starting the pipeline");
     if (build_pipeline(d, &d->cfg, &np, &strs, &fam, &err) != 0 ||
         start_pipeline(d, np, &strs, &fam, &err) != 0) {
         DD_LOG_E("%s%s", err.msg, config_path ? "" : " (run scripts/setup for the demo assets)");
         goto out;
     }
+    dd_shutdown_stage("starting the HTTP server");
     if (start_http(d, &d->cfg, &err) != 0) {
         DD_LOG_E("%s", err.msg);
         goto out;
@@ -484,21 +493,23 @@ int dd_daemon_run(const char *config_path)
              config_path ? config_path : "embedded default config", d->model_path,
              d->cfg.model_backend, d->watchdog_usec ? "on" : "off");
 
+    /* SIGTERM and SIGINT go to the shutdown guard's thread (daemon/shutdown.h); SIGHUP here */
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     struct timespec tick = {0, TICK_MS * 1000000L};
     int finished = 0;
     status = 0;
     while (!finished) {
+        dd_shutdown_stage("running");
         int sig = sigtimedwait(&set, NULL, &tick);
         int64_t now = dd_now_ns();
-        if (sig == SIGTERM || sig == SIGINT) {
-            DD_LOG_N("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        int stop = dd_shutdown_requested();
+        if (stop) {
+            DD_LOG_N("%s: stopping", stop == SIGTERM ? "SIGTERM" : "SIGINT");
             break;
         }
+        dd_shutdown_stage(sig == SIGHUP ? "reloading" : "watching the pipeline");
         if (sig == SIGHUP) reload(d);
         check_pipeline(d, now, &finished);
         if (now - d->last_second_ns >= 1000000000LL) second_tick(d, now);
@@ -509,6 +520,7 @@ int dd_daemon_run(const char *config_path)
     }
     dd_notify_stopping();
 out:
+    dd_shutdown_stage("stopping the pipeline");
     if (d->pl) {
         dd_pipeline_stop(d->pl);
         struct dd_pipeline_stats st;
@@ -516,7 +528,9 @@ out:
         DD_LOG_N("stopped: %llu frames out, %.1f fps, %llu detections",
                  (unsigned long long)st.frames_output, st.fps, (unsigned long long)st.detections);
     }
+    dd_shutdown_stage("stopping the HTTP server");
     stop_http(d);
+    dd_shutdown_stage("releasing the pipeline");
     drop_pipeline(d);
     dd_preview_destroy(d->preview);
     dd_history_destroy(d->hist);

@@ -231,6 +231,13 @@ void dh_stop(struct dh_daemon *d)
     d->msgs = NULL;
     d->n_msgs = d->cap_msgs = d->cursor = 0;
     if (d->dir[0]) {
+        /* an ordinary stop finishes well inside the shutdown deadline: say so when it did not */
+        size_t n;
+        char *log = tc_read_file(d->log_path, &n);
+        const char *ab = log ? strstr(log, "abandoned, exiting") : NULL;
+        if (ab)
+            cr_log_warn("detectd's stop was cut short: %.200s", ab > log + 120 ? ab - 120 : log);
+        free(log);
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
         if (system(cmd) != 0) cr_log_warn("could not remove %s", d->dir);

@@ -434,6 +434,34 @@ Test(daemon, keep_alive_and_pipelined_requests_are_answered, .timeout = 60)
     close(fd);
 }
 
+/* A source that never opens (a FIFO nobody writes: GStreamer's open waits for a writer) holds
+ * the start-up; SIGTERM still ends the daemon within its 2 s deadline and the log names what
+ * was abandoned (it used to wait for ever). */
+Test(daemon, sigterm_ends_a_daemon_stuck_opening_its_source, .timeout = 60)
+{
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "/tmp/dd-stuck-%d", getpid());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+    snprintf(config_buf, sizeof(config_buf),
+             "[source]\nuri = gst:filesrc location=%s ! rawvideoparse width=320 height=240 "
+             "format=nv12 framerate=25/1\n[http]\nlisten = 127.0.0.1:%%PORT%%\n",
+             fifo);
+    dh_start(&d, config_buf, 0);
+    usleep(1500000); /* well into the start-up */
+    cr_assert_eq(dh_wait_exit(&d, 0), -1, "still starting");
+    int64_t t0 = dd_now_ns();
+    dh_signal(&d, SIGTERM);
+    int st = dh_wait_exit(&d, 10000);
+    double s = (double)(dd_now_ns() - t0) / 1e9;
+    char *log = dh_log(&d);
+    unlink(fifo);
+    cr_assert_neq(st, -1, "still running 10 s after SIGTERM: %s", log);
+    cr_assert_lt(s, 4.0, "took %.1f s", s);
+    cr_assert(strstr(log, "starting the pipeline did not finish within 2 s: abandoned"), "%s", log);
+    free(log);
+}
+
 static int detections_only(const char *cls_name, int tries)
 {
     char needle[64];
