@@ -1,6 +1,7 @@
 #include "accel/compiler.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,6 +675,76 @@ static int emit_program(const struct dd_detector *det, const struct lg_graph *lg
     return 0;
 }
 
+/* The arena: every root tensor gets space for the instructions it lives through (from the
+ * first that writes it or a slice of it to the last that reads it; the graph's outputs to the
+ * end), and roots whose lives do not overlap share space. Greedy, largest first, each at the
+ * lowest 64-byte-aligned offset clear of the roots it meets. Returns the arena's size
+ * (UINT64_MAX: out of memory); root_off[r] for every root r. */
+static uint64_t plan_arena(const struct lg_graph *lg, uint32_t *root_off)
+{
+    int n = lg->n_t;
+    int *first = malloc((size_t)n * sizeof(int)), *last = malloc((size_t)n * sizeof(int));
+    int *order = malloc((size_t)n * sizeof(int)), *placed = malloc((size_t)n * sizeof(int));
+    uint64_t *size = malloc((size_t)n * sizeof(uint64_t));
+    if (!first || !last || !order || !placed || !size) {
+        free(first), free(last), free(order), free(placed), free(size);
+        return UINT64_MAX;
+    }
+    for (int i = 0; i < n; i++) {
+        first[i] = INT_MAX, last[i] = -1;
+        size[i] = ((uint64_t)lg->t[i].h * lg->t[i].w * lg->t[i].c + 63) / 64 * 64;
+    }
+    for (int k = 0; k < lg->n_op; k++) {
+        const struct lg_op *op = &lg->op[k];
+        int ts[3] = {op->in0, op->in1, op->out}, off;
+        for (int j = 0; j < 3; j++) {
+            if (ts[j] < 0) continue;
+            int r = lg_root(lg, ts[j], &off);
+            if (k < first[r]) first[r] = k;
+            if (k > last[r]) last[r] = k;
+        }
+    }
+    for (int k = 0; k < lg->n_outputs; k++) {
+        int off, r = lg_root(lg, lg->outputs[k].tensor, &off);
+        last[r] = lg->n_op; /* read by the host after the run */
+        if (first[r] == INT_MAX) first[r] = 0;
+    }
+    int nr = 0;
+    for (int i = 0; i < n; i++) {
+        if (lg->t[i].parent >= 0) continue;
+        if (first[i] == INT_MAX) first[i] = 0, last[i] = lg->n_op; /* unused: kept apart */
+        order[nr++] = i;
+    }
+    for (int a = 1; a < nr; a++) /* largest first (insertion sort: a few hundred roots) */
+        for (int b = a; b > 0 && size[order[b]] > size[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1], order[b - 1] = t;
+        }
+    uint64_t arena = 0;
+    int np = 0;
+    for (int a = 0; a < nr; a++) {
+        int r = order[a];
+        uint64_t off = 0;
+        for (bool moved = true; moved;) { /* the lowest offset clear of every live neighbour */
+            moved = false;
+            for (int b = 0; b < np; b++) {
+                int q = placed[b];
+                if (last[q] < first[r] || last[r] < first[q]) continue; /* never live together */
+                uint64_t qo = root_off[q];
+                if (off < qo + size[q] && qo < off + size[r]) {
+                    off = qo + size[q];
+                    moved = true;
+                }
+            }
+        }
+        root_off[r] = (uint32_t)off;
+        placed[np++] = r;
+        if (off + size[r] > arena) arena = off + size[r];
+    }
+    free(first), free(last), free(order), free(placed), free(size);
+    return arena;
+}
+
 /* The float model's outputs on the kept frames, as the comparisons read them:
  * HWC (the LG outputs are plain HWC tensors), logits passed through the sigmoid. */
 struct reference {
@@ -964,11 +1035,11 @@ int dd_compile_traced(struct dd_detector *det, struct dd_media_input *calib,
         dd_err_set(err, "out of memory");
         goto done;
     }
-    uint64_t arena = 0;
-    for (int i = 0; i < lg->n_t; i++) {
-        if (lg->t[i].parent >= 0) continue;
-        root_off[i] = (uint32_t)arena;
-        arena = (arena + (uint64_t)lg->t[i].h * lg->t[i].w * lg->t[i].c + 63) / 64 * 64;
+    uint64_t arena = plan_arena(lg, root_off);
+    if (arena == UINT64_MAX) {
+        free(root_off);
+        dd_err_set(err, "out of memory");
+        goto done;
     }
     for (int i = 0; i < lg->n_t; i++) {
         int off, r = lg_root(lg, i, &off);

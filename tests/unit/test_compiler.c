@@ -9,6 +9,7 @@
 
 #include "accel/compiler.h"
 #include "accel/equalize.h"
+#include "accel/lower.h"
 #include "accel/qdetector.h"
 #include "accel/quality.h"
 #include "common/file.h"
@@ -67,6 +68,55 @@ Test(compiler, blazeface_w8a8_finds_the_float_faces, .timeout = 300)
 
 /* W4A8 (post-training only) loses BlazeFace's faces: docs/QUANTIZATION.md. What
  * is pinned here is the mixed-precision policy that --wbits 4 applies. */
+/* The arena reuses a tensor's space once it is dead: no two tensors of different roots that are
+ * live at the same instruction (written or read there or in between; the outputs to the end)
+ * share a byte, and the arena is a fraction of the sum of the roots (13.1 MB before reuse). */
+Test(compiler, the_arena_shares_space_only_between_tensors_never_live_together, .timeout = 300)
+{
+    struct lg_graph *lg;
+    struct dd_pkg *p = tc_compile_blazeface(8, 2, NULL, &lg);
+    int n = (int)p->n_tensors, *first = malloc((size_t)n * sizeof(int)),
+        *last = malloc((size_t)n * sizeof(int));
+    uint64_t roots = 0;
+    for (int i = 0; i < n; i++) {
+        first[i] = 1 << 30, last[i] = -1;
+        if (lg->t[i].parent < 0) roots += (uint64_t)lg->t[i].h * lg->t[i].w * lg->t[i].c;
+    }
+    for (uint32_t k = 0; k < p->n_insns; k++) {
+        int ts[3] = {p->insns[k].in0, p->insns[k].in1, p->insns[k].out}, off;
+        for (int j = 0; j < 3; j++) {
+            if (ts[j] < 0 || ts[j] >= n) continue;
+            int r = lg_root(lg, ts[j], &off);
+            if ((int)k < first[r]) first[r] = (int)k;
+            if ((int)k > last[r]) last[r] = (int)k;
+        }
+    }
+    for (int k = 0; k < p->meta.n_outputs; k++) {
+        int off, r = lg_root(lg, p->meta.outputs[k].tensor, &off);
+        last[r] = (int)p->n_insns;
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++) {
+            int oa, ob, ra = lg_root(lg, a, &oa), rb = lg_root(lg, b, &ob);
+            if (ra == rb || last[ra] < 0 || last[rb] < 0) continue;
+            if (last[ra] < first[rb] || last[rb] < first[ra]) continue; /* never live together */
+            const struct dd_isa_tensor *ta = &p->tensors[a], *tb = &p->tensors[b];
+            uint64_t a0 = ta->offset, a1 = a0 + ((uint64_t)ta->h * ta->w - 1) * ta->pitch + ta->c;
+            uint64_t b0 = tb->offset, b1 = b0 + ((uint64_t)tb->h * tb->w - 1) * tb->pitch + tb->c;
+            cr_assert(a1 <= b0 || b1 <= a0,
+                      "tensors %d [%d..%d] and %d [%d..%d] overlap in the arena while both live", a,
+                      first[ra], last[ra], b, first[rb], last[rb]);
+        }
+    cr_log_info("arena %u bytes for %llu bytes of tensors", p->arena_size,
+                (unsigned long long)roots);
+    cr_assert_lt(p->arena_size, roots / 4, "arena %u of %llu", p->arena_size,
+                 (unsigned long long)roots);
+    free(first);
+    free(last);
+    dd_lower_destroy(lg);
+    dd_pkg_destroy(p);
+}
+
 Test(compiler, w4_by_fan_in_applies_to_wide_dense_layers_only, .timeout = 300)
 {
     struct dd_compile_opts o = DD_COMPILE_OPTS_DEFAULT;
