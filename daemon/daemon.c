@@ -25,6 +25,8 @@
 #define STATUS_NS 2000000000LL
 #define RESTART_BACKOFF_MAX_S 30.0
 #define SHUTDOWN_DEADLINE_S 2.0
+/* after a failure or a stall, frames must flow this long before /healthz says healthy again */
+#define RECOVERY_NS 3000000000LL
 /* frames flowing this long after a (re)start: the restart delay starts again from 1 s */
 #define HEALTHY_RESET_NS 30000000000LL
 
@@ -52,6 +54,8 @@ struct daemon {
     uint64_t last_out, second_out, second_dets;
     double fps_now, dps_now, backoff_s;
     int ready_sent;
+    int flowing, has_failed; /* /healthz hysteresis */
+    int64_t flowing_since_ns;
     uint64_t watchdog_usec;
 };
 
@@ -130,14 +134,22 @@ static void publish(struct daemon *d, int64_t now)
     if (d->pl) dd_pipeline_get_stats(d->pl, &s.pipeline);
     s.labels = d->family.labels;
     s.n_labels = d->family.num_classes;
-    int healthy = d->pl && s.pipeline.running &&
+    int flowing = d->pl && s.pipeline.running &&
                   (double)(now - d->last_progress_ns) / 1e9 < d->cfg.watchdog_stall_s &&
                   s.pipeline.frames_output > 0;
+    /* hysteresis: after a failure or a stall (not a reload's rebuild), healthy again only once
+     * frames have flowed for RECOVERY_NS (a source failing every few seconds no longer flaps
+     * /healthz) */
+    if (flowing && !d->flowing) d->flowing_since_ns = now;
+    if (!flowing && d->pl && s.pipeline.frames_output > 0) d->has_failed = 1; /* a stall */
+    d->flowing = flowing;
+    int healthy = flowing && (!d->has_failed || now - d->flowing_since_ns >= RECOVERY_NS);
     s.healthy = healthy;
     snprintf(s.state, sizeof(s.state), "%s",
              !d->pl                      ? "restarting"
              : !s.pipeline.frames_output ? "starting"
              : healthy                   ? "running"
+             : flowing                   ? "recovering"
                                          : "stalled");
     s.uptime_s = (double)(now - d->t_start_ns) / 1e9;
     s.fps_now = d->fps_now;
@@ -383,6 +395,7 @@ static void pipeline_down(struct daemon *d, int64_t now, const char *why, const 
 {
     snprintf(d->last_pipeline_error, sizeof(d->last_pipeline_error), "%s", why);
     d->last_pipeline_error_ns = now;
+    d->has_failed = 1; /* healthy again only after RECOVERY_NS of frames */
     d->backoff_s = d->backoff_s ? fmin(d->backoff_s * 2, RESTART_BACKOFF_MAX_S) : 1.0;
     DD_LOG_E("pipeline: %s (%s in %.0f s)", why, verb, d->backoff_s);
     d->restart_at_ns = now + (int64_t)(d->backoff_s * 1e9);

@@ -14,7 +14,7 @@ struct dd_daemon_status {
     struct dd_pipeline_stats pipeline;
     const char *const *labels; /* the model's class names */
     int n_labels;
-    char state[16]; /* starting | running | stalled | restarting | stopping */
+    char state[16]; /* starting | running | recovering | stalled | restarting | stopping */
     int healthy;    /* frames flowed within the stall window */
     double uptime_s;
     double fps_now, detections_per_s; /* over the last second */

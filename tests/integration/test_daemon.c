@@ -318,6 +318,16 @@ Test(daemon, a_silent_stall_is_rebuilt_by_the_daemon_and_its_reason_kept, .timeo
         dh_response_free(&r);
     }
     cr_assert(flowing, "no frames after the rebuild");
+    /* hysteresis: each rebuild yields 15 frames (0.6 s) and stalls again, never the 3 s of flow
+     * /healthz wants after a failure: it stays 503 instead of flapping */
+    int ok = 0;
+    for (int i = 0; i < 50; i++) {
+        usleep(100000);
+        struct dh_response r = dh_get(d.port, "/healthz", NULL);
+        ok += r.status == 200;
+        dh_response_free(&r);
+    }
+    cr_assert_eq(ok, 0, "/healthz said healthy %d times in 5 s of fail-and-rebuild", ok);
 }
 
 /* A slow client: connected from 127.0.0.(2 + i % 8), its request head started and never
