@@ -236,7 +236,8 @@ void dh_stop(struct dh_daemon *d)
         char *log = tc_read_file(d->log_path, &n);
         const char *ab = log ? strstr(log, "abandoned, exiting") : NULL;
         if (ab)
-            cr_log_warn("detectd's stop was cut short: %.200s", ab > log + 120 ? ab - 120 : log);
+            fprintf(stderr, "note: detectd's stop was cut short: %.200s\n",
+                    ab > log + 120 ? ab - 120 : log);
         free(log);
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
