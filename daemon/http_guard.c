@@ -1,6 +1,5 @@
 #include "daemon/http_guard.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -32,7 +31,6 @@ struct dd_http_guard {
     unsigned max, open, dropping; /* open connections; of them, dropped and not closed yet */
     int64_t deadline_ns;
     struct conn *head, *tail;
-    atomic_ullong dropped_total, refused_total;
 };
 
 /* Shuts the socket down: libmicrohttpd sees the error and closes the connection itself (the
@@ -42,7 +40,30 @@ static void drop(struct dd_http_guard *g, struct conn *c)
     shutdown(c->fd, SHUT_RDWR);
     c->dropped = 1;
     g->dropping++;
-    atomic_fetch_add(&g->dropped_total, 1);
+}
+
+/* The list of connections, oldest first (the caller holds the lock). */
+static void append(struct dd_http_guard *g, struct conn *c)
+{
+    c->prev = g->tail;
+    c->next = NULL;
+    if (g->tail)
+        g->tail->next = c;
+    else
+        g->head = c;
+    g->tail = c;
+}
+
+static void unlink_conn(struct dd_http_guard *g, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        g->tail = c->prev;
 }
 
 static void *reaper(void *arg)
@@ -115,12 +136,7 @@ void dd_http_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_co
         if (a && a->client_addr && a->client_addr->sa_family == AF_INET)
             c->ip = ((const struct sockaddr_in *)(const void *)a->client_addr)->sin_addr.s_addr;
         pthread_mutex_lock(&g->mu);
-        c->prev = g->tail;
-        if (g->tail)
-            g->tail->next = c;
-        else
-            g->head = c;
-        g->tail = c;
+        append(g, c);
         g->open++;
         /* nearly full: drop the oldest connections still sending their request head */
         for (struct conn *o = g->head; o && o != c && g->open - g->dropping + RESERVE > g->max;
@@ -133,14 +149,7 @@ void dd_http_guard_notify(void *cls, struct MHD_Connection *mc, void **socket_co
         if (!c) return;
         pthread_mutex_lock(&g->mu);
         if (c->linked) {
-            if (c->prev)
-                c->prev->next = c->next;
-            else
-                g->head = c->next;
-            if (c->next)
-                c->next->prev = c->prev;
-            else
-                g->tail = c->prev;
+            unlink_conn(g, c);
             g->open--;
             if (c->dropped) g->dropping--;
         }
@@ -160,7 +169,6 @@ enum MHD_Result dd_http_guard_accept(void *cls, const struct sockaddr *addr, soc
         for (struct conn *c = g->head; c; c = c->next)
             if (c->ip == ip && !c->dropped && !atomic_load(&c->requested)) {
                 ok = MHD_NO;
-                atomic_fetch_add(&g->refused_total, 1);
                 break;
             }
     pthread_mutex_unlock(&g->mu);
@@ -189,21 +197,7 @@ void dd_http_guard_completed(void *cls, struct MHD_Connection *mc, void **con_cl
     /* kept alive: the next head has its own deadline from now (the list stays oldest first) */
     atomic_store(&c->requested, 0);
     c->t0_ns = dd_now_ns();
-    if (c != g->tail) {
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            g->head = c->next;
-        c->next->prev = c->prev;
-        c->prev = g->tail;
-        c->next = NULL;
-        g->tail->next = c;
-        g->tail = c;
-    }
+    unlink_conn(g, c);
+    append(g, c);
     pthread_mutex_unlock(&g->mu);
-}
-
-uint64_t dd_http_guard_dropped(struct dd_http_guard *g)
-{
-    return g ? atomic_load(&g->dropped_total) : 0;
 }

@@ -31,7 +31,5 @@ void dd_http_guard_requested(struct MHD_Connection *c);
  * request head has the deadline again. */
 void dd_http_guard_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                              enum MHD_RequestTerminationCode toe);
-/* Connections dropped so far (deadline passed or room made). */
-uint64_t dd_http_guard_dropped(struct dd_http_guard *g);
 
 #endif

@@ -23,6 +23,7 @@
 #define SSE_KEEPALIVE_NS 10000000000LL
 #define WAIT_STEP_MS 500
 #define HTTP_NICE 5
+#define TOKEN_MAX 1024 /* the config's longest value, its NUL included */
 
 extern const unsigned char dd_dashboard_html[];
 extern const unsigned long dd_dashboard_html_len;
@@ -31,7 +32,7 @@ struct dd_http_server {
     struct MHD_Daemon *mhd;
     struct dd_http_guard *guard;
     struct dd_http_sources src;
-    char token[1024]; /* the config's longest value */
+    char token[TOKEN_MAX];
     atomic_int stopping;
     unsigned port;
 };
@@ -338,9 +339,8 @@ int dd_http_server_start(const struct dd_http_config *cfg, const struct dd_http_
     if (dd_listen_addr_parse(cfg->listen, &sa) != 0)
         return dd_err_set(err, "http: listen '%s' is not IPV4:PORT", cfg->listen);
     const char *token = cfg->token ? cfg->token : "";
-    if (strlen(token) >= sizeof(((struct dd_http_server *)0)->token))
-        return dd_err_set(err, "http: token longer than %zu characters",
-                          sizeof(((struct dd_http_server *)0)->token) - 1);
+    if (strlen(token) >= TOKEN_MAX)
+        return dd_err_set(err, "http: token longer than %d characters", TOKEN_MAX - 1);
     struct dd_http_server *s = calloc(1, sizeof(*s));
     if (!s) return dd_err_set(err, "out of memory");
     s->src = *src;
