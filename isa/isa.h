@@ -37,6 +37,14 @@ enum dd_isa_opcode {
     DD_ISA_OPCODE_MAX_ = 8,
 };
 
+/* The opcode's name ("CONV", ...; "?" for none). */
+static inline const char *dd_isa_opcode_name(unsigned op)
+{
+    static const char *const names[DD_ISA_OPCODE_MAX_] = {"?",        "CONV", "POOL", "ADD",
+                                                          "UPSAMPLE", "D2S",  "LUT",  "INPUT"};
+    return op < DD_ISA_OPCODE_MAX_ ? names[op] : "?";
+}
+
 /* flags */
 #define DD_ISA_F_DEPTHWISE 0x01u /* CONV: groups == channels, multiplier 1 */
 #define DD_ISA_F_POOL2X2 0x02u   /* CONV: 2x2/2 max pool after the activation */

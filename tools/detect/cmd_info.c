@@ -14,11 +14,10 @@ static int package_info(const char *path)
     struct dd_err err = {{0}};
     struct dd_pkg *p;
     if (dd_pkg_load(path, &p, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
-    static const char *ops[] = {"?", "CONV", "POOL", "ADD", "UPSAMPLE", "D2S", "LUT", "INPUT"};
-    unsigned hist[8] = {0}, int4 = 0, int8 = 0;
+    unsigned hist[DD_ISA_OPCODE_MAX_] = {0}, int4 = 0, int8 = 0;
     for (uint32_t i = 0; i < p->n_insns; i++) {
         const struct dd_isa_insn *in = &p->insns[i];
-        hist[in->opcode < 8 ? in->opcode : 0]++;
+        hist[in->opcode < DD_ISA_OPCODE_MAX_ ? in->opcode : 0]++;
         if (in->opcode == DD_ISA_CONV) *(in->wbits == 4 ? &int4 : &int8) += 1;
     }
     char buf[128];
@@ -29,9 +28,9 @@ static int package_info(const char *path)
            p->n_insns, int8, int4, p->meta.family,
            dd_shape_str(&p->meta.input_shape, buf, sizeof(buf)), p->meta.input_bgr ? "BGR" : "RGB");
     int first = 1;
-    for (int op = 1; op < 8; op++) {
+    for (unsigned op = 1; op < DD_ISA_OPCODE_MAX_; op++) {
         if (!hist[op]) continue;
-        printf("%s\"%s\":%u", first ? "" : ",", ops[op], hist[op]);
+        printf("%s\"%s\":%u", first ? "" : ",", dd_isa_opcode_name(op), hist[op]);
         first = 0;
     }
     printf("},\"outputs\":[");

@@ -16,12 +16,6 @@
 #include "postproc/overlay.h"
 #include "tools/detect/commands.h"
 
-static const char *op_name(uint32_t op)
-{
-    static const char *n[] = {"?", "CONV", "POOL", "ADD", "UPSAMPLE", "D2S", "LUT", "INPUT"};
-    return op < 8 ? n[op] : "?";
-}
-
 /* The image scaled (nearest) to w x h as a camera delivers it: NV12 / YUYV
  * (BT.601 limited range: the overlay's conversion) or RGB24. */
 static int make_frame(const struct dd_image *img, int w, int h, uint32_t format,
@@ -182,7 +176,7 @@ int dd_cmd_rtl_bench(int argc, char **argv)
         if (per_layer) {
             const struct dd_isa_tensor *o = &p->tensors[in->out];
             fprintf(stderr, "%3u %-8s %s%s w%u %4ux%-4ux%-4u %11llu MACs %10llu cycles %7.3f ms", i,
-                    op_name(in->opcode), (in->flags & DD_ISA_F_DEPTHWISE) ? "dw " : "",
+                    dd_isa_opcode_name(in->opcode), (in->flags & DD_ISA_F_DEPTHWISE) ? "dw " : "",
                     in->kh ? "" : "", in->wbits, o->h, o->w, o->c, (unsigned long long)m,
                     (unsigned long long)cy, (double)cy / (mhz * 1e3));
             if (in->opcode == DD_ISA_CONV) fprintf(stderr, "  util %.2f", util);
