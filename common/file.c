@@ -28,14 +28,19 @@ int dd_file_open_regular(const char *path, FILE **f)
     return 0;
 }
 
+const char *dd_file_open_error(int e)
+{
+    return e == DD_FILE_NOT_REGULAR ? "not a regular file" : strerror(e);
+}
+
 int dd_file_read(const char *path, size_t max_bytes, char **data, size_t *len, struct dd_err *err)
 {
     *data = NULL;
     *len = 0;
     FILE *f;
     int e = dd_file_open_regular(path, &f);
-    if (e == DD_FILE_NOT_REGULAR) return dd_err_set(err, "%s: not a regular file", path);
-    if (e) return dd_err_set(err, "%s: cannot open: %s", path, strerror(e));
+    if (e == DD_FILE_NOT_REGULAR) return dd_err_set(err, "%s: %s", path, dd_file_open_error(e));
+    if (e) return dd_err_set(err, "%s: cannot open: %s", path, dd_file_open_error(e));
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         fclose(f);

@@ -12,6 +12,8 @@
  * errno of the failed open, or DD_FILE_NOT_REGULAR. */
 #define DD_FILE_NOT_REGULAR (-1)
 int dd_file_open_regular(const char *path, FILE **f);
+/* What a nonzero result of dd_file_open_regular means ("not a regular file", strerror). */
+const char *dd_file_open_error(int e);
 
 /* Reads the file at path into a new malloc'd buffer (NUL-terminated, the NUL
  * not counted in *len). Fails if the file is larger than max_bytes or is not a

@@ -441,9 +441,7 @@ int dd_config_load(const char *path, struct dd_config *c, struct dd_err *err)
 {
     FILE *f;
     int e = dd_file_open_regular(path, &f); /* never blocks: a FIFO or a device is refused */
-    if (e)
-        return dd_err_set(err, "%s: %s", path,
-                          e == DD_FILE_NOT_REGULAR ? "not a regular file" : strerror(e));
+    if (e) return dd_err_set(err, "%s: %s", path, dd_file_open_error(e));
     struct parse_state ps = {.name = path, .c = c, .err = err};
     ps.rd.f = f;
     int rc = parse(&ps);
