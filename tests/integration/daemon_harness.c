@@ -249,18 +249,27 @@ void dh_stop(struct dh_daemon *d)
     d->messages_len = 0;
 }
 
+int dh_connect(unsigned port, uint32_t from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(from)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0 || (from && bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0) ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 struct dh_response dh_raw(unsigned port, const char *request, size_t len, size_t max_bytes,
                           int timeout_ms)
 {
     struct dh_response r = {0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return r;
-    }
+    int fd = dh_connect(port, 0);
+    if (fd < 0) return r;
     for (size_t off = 0; off < len;) {
         ssize_t n = send(fd, request + off, len - off, MSG_NOSIGNAL);
         if (n <= 0) break; /* the server may close early on a bad request */

@@ -5,6 +5,7 @@
 #define DD_TESTS_DAEMON_HARNESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <pthread.h>
@@ -55,6 +56,9 @@ struct dh_response {
     size_t body_len;
 };
 /* Sends raw bytes, reads up to max_bytes of the response (or until close / timeout). */
+/* A TCP connection to 127.0.0.1:port from loopback address `from` (host order; 0: any);
+ * -1 when refused. */
+int dh_connect(unsigned port, uint32_t from);
 struct dh_response dh_raw(unsigned port, const char *request, size_t len, size_t max_bytes,
                           int timeout_ms);
 /* GET path with optional extra header lines ("Name: value\r\n..."). */

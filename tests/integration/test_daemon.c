@@ -4,7 +4,6 @@
  * and bad configs, the watchdog going quiet when the pipeline stalls, and
  * the request handling under malformed and random input. */
 #define _GNU_SOURCE /* memmem */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -334,16 +333,10 @@ Test(daemon, a_silent_stall_is_rebuilt_by_the_daemon_and_its_reason_kept, .timeo
  * finished. -1 when the server refused it. */
 static int slow_client(unsigned port, int i)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in src = {.sin_family = AF_INET};
-    src.sin_addr.s_addr = htonl(0x7f000002u + (unsigned)(i % 8));
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    dst.sin_addr.s_addr = htonl(0x7f000001u);
+    int fd = dh_connect(port, 0x7f000002u + (unsigned)(i % 8));
     static const char head[] = "GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-    if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-        connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 ||
-        send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL) < 0) {
-        if (fd >= 0) close(fd);
+    if (fd >= 0 && send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL) < 0) {
+        close(fd);
         return -1;
     }
     return fd;
@@ -429,10 +422,8 @@ Test(daemon, keep_alive_and_pipelined_requests_are_answered, .timeout = 60)
 {
     dh_start(&d, base_config(NULL), 0);
     wait_ready();
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)d.port)};
-    dst.sin_addr.s_addr = htonl(0x7f000001u);
-    cr_assert_eq(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    int fd = dh_connect(d.port, 0);
+    cr_assert_geq(fd, 0);
     static const char two[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                               "GET /api/stats HTTP/1.1\r\nHost: x\r\n\r\n";
     cr_assert_eq(send(fd, two, sizeof(two) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(two) - 1);
