@@ -245,7 +245,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     (void)upload_data;
     struct dd_http_server *s = cls;
-    dd_http_guard_requested(c); /* its head is in: no longer a slow client to drop */
     static _Thread_local int niced;
     if (!niced) { /* connection threads yield to the pipeline's under load */
         setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), HTTP_NICE);
@@ -255,6 +254,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
      * response queued before that forces libmicrohttpd to close: no keep-alive) */
     static char head_seen, escaped_head_seen;
     if (*con_cls == NULL || *con_cls == &escaped_path_mark) {
+        dd_http_guard_requested(c); /* its head is in: no longer a slow client to drop */
         *con_cls = *con_cls ? &escaped_head_seen : &head_seen;
         return MHD_YES;
     }
