@@ -4,6 +4,21 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Control bytes as \xNN: messages echo names and values from files and the network, and an
+ * error line must not carry terminal escapes, line breaks or fake log lines. */
+static void escape_controls(struct dd_err *err)
+{
+    char out[DD_ERR_MSG_MAX];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)err->msg; *p && o + 5 < sizeof(out); p++)
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+        else
+            out[o++] = (char)*p;
+    out[o] = 0;
+    memcpy(err->msg, out, o + 1);
+}
+
 int dd_err_set(struct dd_err *err, const char *fmt, ...)
 {
     if (!err) return -1;
@@ -11,6 +26,7 @@ int dd_err_set(struct dd_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
+    escape_controls(err);
     return -1;
 }
 
@@ -32,5 +48,6 @@ int dd_err_prefix(struct dd_err *err, const char *fmt, ...)
         memcpy(err->msg + used + 2, old, len);
         err->msg[used + 2 + len] = '\0';
     }
+    escape_controls(err);
     return -1;
 }

@@ -13,7 +13,9 @@ struct dd_err {
 };
 
 /* Sets err->msg (if err is non-NULL) and returns -1, so callers can write
- * `return dd_err_set(err, "...")`. */
+ * `return dd_err_set(err, "...")`. Control bytes in the message (from names
+ * and values that came from outside) are written as \xNN: a message is one
+ * printable line. */
 int dd_err_set(struct dd_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prepends "prefix: " to an already set message and returns -1. */

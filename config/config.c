@@ -168,35 +168,8 @@ static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t siz
     return "?";
 }
 
-/* Control bytes of a message (a value, key or section echoed from the file) as \xNN, so that
- * an error line cannot carry terminal escapes or fake log lines. */
-static void escape_controls(struct dd_err *err)
-{
-    if (!err) return;
-    char out[DD_ERR_MSG_MAX];
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)err->msg; *p && o + 5 < sizeof(out); p++)
-        if (*p < 0x20 || *p == 0x7f)
-            o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
-        else
-            out[o++] = (char)*p;
-    out[o] = 0;
-    memcpy(err->msg, out, o + 1);
-}
-
-static int config_set(struct dd_config *c, const char *section, const char *name, const char *value,
-                      struct dd_err *err);
-
 int dd_config_set(struct dd_config *c, const char *section, const char *name, const char *value,
                   struct dd_err *err)
-{
-    if (config_set(c, section, name, value, err) == 0) return 0;
-    escape_controls(err);
-    return -1;
-}
-
-static int config_set(struct dd_config *c, const char *section, const char *name, const char *value,
-                      struct dd_err *err)
 {
     const struct dd_cfg_key *k = find_key(section, name);
     if (!k) {

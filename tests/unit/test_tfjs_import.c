@@ -138,3 +138,12 @@ Test(tfjs_import, find_in_dir_wants_exactly_one_model)
     cr_assert_neq(dd_tfjs_find_in_dir(tc_asset("media/faces"), path, sizeof(path), &err), 0);
     cr_assert(strstr(err.msg, "no TF.js model JSON"), "%s", err.msg);
 }
+
+Test(tfjs_import, names_echoed_in_errors_are_printable)
+{
+    struct dd_err err = {{0}};
+    cr_assert_neq(parse_modified("\"op\":\"Relu\"", "\"op\":\"So\\u001b[2J\\nplus\"", &err), 0);
+    cr_assert(strstr(err.msg, "So\\x1b[2J\\x0aplus"), "%s", err.msg);
+    for (const char *c = err.msg; *c; c++)
+        cr_assert((unsigned char)*c >= 0x20 && *c != 0x7f, "control byte in: %s", err.msg);
+}
