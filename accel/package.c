@@ -114,6 +114,16 @@ int dd_pkg_check_insn(const struct dd_pkg *p, uint32_t i, struct dd_err *err)
             blob_range(p, i, "bias", in->bias, 4ull * o->c, 4, err) ||
             blob_range(p, i, "requant", in->quant, 12ull * o->c, 4, err))
             return -1;
+        /* the int32 accumulator never wraps: bias plus every product at its largest fits */
+        int64_t per = (int64_t)in->kh * in->kw * ((in->flags & DD_ISA_F_DEPTHWISE) ? 1 : a->c);
+        int64_t most = per * (in->wbits == 4 ? 128 * 8 : 128 * 128);
+        const int32_t *bias = (const int32_t *)(p->blob + in->bias);
+        for (uint32_t c = 0; c < o->c; c++)
+            if (bias[c] + most > INT32_MAX || bias[c] - most < INT32_MIN)
+                return dd_err_set(err,
+                                  "instruction %u: channel %u: bias %d and %lld products could "
+                                  "overflow the int32 accumulator",
+                                  i, c, bias[c], (long long)per);
         const int32_t *q = (const int32_t *)(p->blob + in->quant);
         for (uint32_t c = 0; c < o->c; c++) {
             int32_t m = q[3 * c], mn = q[3 * c + 1],
@@ -173,6 +183,17 @@ int dd_pkg_check_insn(const struct dd_pkg *p, uint32_t i, struct dd_err *err)
 
 /* ---- metadata ------------------------------------------------------------ */
 
+/* A shape extent from the metadata: an integer in [0, 2^31) (a double outside int64 is not cast).
+ */
+static int json_dim(const cJSON *v, int64_t *out)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble < 2147483648.0) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return -1;
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
 static int parse_meta(struct dd_pkg *p, struct dd_err *err)
 {
     cJSON *j = cJSON_Parse(p->meta_json);
@@ -204,7 +225,13 @@ static int parse_meta(struct dd_pkg *p, struct dd_err *err)
         dd_err_set(err, "metadata input: shape must have 4 dimensions");
         goto out;
     }
-    cJSON_ArrayForEach(d0, ish) m->input_shape.d[m->input_shape.rank++] = (int64_t)d0->valuedouble;
+    cJSON_ArrayForEach(d0, ish)
+    {
+        if (json_dim(d0, &m->input_shape.d[m->input_shape.rank++]) != 0) {
+            dd_err_set(err, "metadata input: shape extents must be integers in [0, 2^31)");
+            goto out;
+        }
+    }
     const struct dd_isa_tensor *it = &p->tensors[m->input_tensor];
     if (dd_shape_count(&m->input_shape) != (int64_t)it->h * it->w * it->c || it->c != 3) {
         dd_err_set(err, "metadata input: shape does not match tensor %d", m->input_tensor);
@@ -239,7 +266,14 @@ static int parse_meta(struct dd_pkg *p, struct dd_err *err)
         strcpy(po->name, nm->valuestring);
         po->tensor = ti->valueint;
         const cJSON *d;
-        cJSON_ArrayForEach(d, sh) po->shape.d[po->shape.rank++] = (int64_t)d->valuedouble;
+        cJSON_ArrayForEach(d, sh)
+        {
+            if (json_dim(d, &po->shape.d[po->shape.rank++]) != 0) {
+                dd_err_set(err, "metadata output '%s': shape extents must be integers in [0, 2^31)",
+                           po->name);
+                goto out;
+            }
+        }
         const struct dd_isa_tensor *dt = &p->tensors[po->tensor];
         if (dd_shape_count(&po->shape) != (int64_t)dt->h * dt->w * dt->c) {
             dd_err_set(err, "metadata output '%s': shape does not match tensor %d", po->name,

@@ -82,6 +82,18 @@ Test(package, damaged_files_are_rejected_with_a_reason, .timeout = 120)
     fix_crc(d, len);
     cr_assert_neq(parse_status(d, len, msg), 0);
     cr_assert(strstr(msg, "past the"), "%s", msg);
+    memcpy(d, &h, sizeof(h));
+    memcpy(d + h.tensors_off, &p->tensors[0], sizeof(t));
+    fix_crc(d, len);
+    cr_assert_eq(parse_status(d, len, msg), 0, "%s", msg);
+    /* a bias that the products could carry out of int32 (the fuzzer's first find) */
+    uint32_t conv = 0;
+    while (p->insns[conv].opcode != DD_ISA_CONV) conv++;
+    int32_t big = INT32_MAX - 1000;
+    memcpy(d + h.blob_off + p->insns[conv].bias, &big, 4);
+    fix_crc(d, len);
+    cr_assert_neq(parse_status(d, len, msg), 0);
+    cr_assert(strstr(msg, "overflow the int32 accumulator"), "%s", msg);
     free(d);
     dd_pkg_destroy(p);
 }
