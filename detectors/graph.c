@@ -43,7 +43,10 @@ size_t dd_dtype_size(enum dd_dtype dt)
 int64_t dd_shape_count(const struct dd_shape *s)
 {
     int64_t n = 1;
-    for (int i = 0; i < s->rank; i++) n *= s->d[i];
+    for (int i = 0; i < s->rank; i++) {
+        if (s->d[i] < 0 || (s->d[i] > 0 && n > INT64_MAX / s->d[i])) return -1;
+        n *= s->d[i];
+    }
     return n;
 }
 

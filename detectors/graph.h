@@ -103,6 +103,7 @@ struct dd_graph {
 
 const char *dd_op_name(enum dd_op op);
 size_t dd_dtype_size(enum dd_dtype dt);
+/* Elements of s; -1 for a negative extent or a count beyond int64. */
 int64_t dd_shape_count(const struct dd_shape *s);
 /* "[1,416,416,3]" into buf; returns buf. */
 const char *dd_shape_str(const struct dd_shape *s, char *buf, size_t len);

@@ -11,7 +11,7 @@ int dd_const_ints(const struct dd_graph *g, int tensor, int64_t *out, int max, i
     if (!t->is_const) return dd_err_set(err, "operand '%s' must be a constant", t->name);
     if (t->dtype != DD_DTYPE_I32) return dd_err_set(err, "operand '%s' must be integer", t->name);
     int64_t cnt = dd_shape_count(&t->shape);
-    if (cnt > max)
+    if (cnt < 0 || cnt > max)
         return dd_err_set(err, "operand '%s' has too many values (%lld)", t->name, (long long)cnt);
     const int32_t *v = t->data;
     for (int64_t i = 0; i < cnt; i++) out[i] = v[i];
@@ -357,7 +357,8 @@ int dd_graph_infer_shapes(struct dd_graph *g, const struct dd_node *nd, struct d
         return dd_err_set(err, "unknown op %d", (int)nd->op);
     }
     if (rc) return -1;
-    if (dd_shape_count(&o) > MAX_ELEMS) return dd_err_set(err, "output too large");
+    int64_t count = dd_shape_count(&o);
+    if (count < 0 || count > MAX_ELEMS) return dd_err_set(err, "output too large");
     g->tensors[nd->outputs[0]].shape = o;
     g->tensors[nd->outputs[0]].dtype = dt;
     return 0;

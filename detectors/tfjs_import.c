@@ -96,7 +96,9 @@ static int attr_float(const cJSON *node, const char *name, float *out)
 
 static long long json_int(const cJSON *v, bool *ok)
 {
-    if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+    /* in range before the cast: converting an out-of-range double is undefined */
+    if (cJSON_IsNumber(v) && v->valuedouble > -9e18 && v->valuedouble < 9e18 &&
+        v->valuedouble == (double)(long long)v->valuedouble)
         return (long long)v->valuedouble;
     if (cJSON_IsString(v)) {
         char *end;
