@@ -1,8 +1,12 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* POLLRDHUP */
+#endif
 #include "daemon/http_server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -83,8 +87,26 @@ static enum MHD_Result send_error(struct dd_http_server *s, struct MHD_Connectio
 
 /* ---- streams ---- */
 
+/* Whether the client of a stream has gone (closed or half-closed its side, or
+ * the socket failed): a stream that waits for frames that do not come (a
+ * stalled pipeline) writes nothing, and would never notice otherwise. */
+static int peer_gone(int fd)
+{
+    if (fd < 0) return 0;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+static int connection_fd(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
 struct mjpeg_stream {
     struct dd_http_server *s;
+    int fd; /* the client's socket, polled for a hang-up while no frame comes */
     struct dd_jpeg *cur;
     uint64_t seq;
     char head[160];
@@ -98,7 +120,10 @@ static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
     while (!m->cur) {
         if (atomic_load(&m->s->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
         m->cur = dd_preview_wait(m->s->src.preview, m->seq, WAIT_STEP_MS);
-        if (!m->cur) continue;
+        if (!m->cur) {
+            if (peer_gone(m->fd)) return MHD_CONTENT_READER_END_WITH_ERROR;
+            continue;
+        }
         m->seq = m->cur->seq;
         m->off = 0;
         m->head_len = (size_t)snprintf(m->head, sizeof(m->head),
@@ -119,7 +144,7 @@ static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
         } else {
             size_t to = o - m->head_len - m->cur->size;
             chunk = 2 - to < max - n ? 2 - to : max - n;
-            memcpy(buf + n, "\r\n" + to, chunk);
+            memcpy(buf + n, &"\r\n"[to], chunk);
         }
         n += chunk;
         m->off += chunk;
@@ -141,6 +166,7 @@ static void mjpeg_free(void *cls)
 
 struct sse_stream {
     struct dd_http_server *s;
+    int fd;
     uint64_t seq;
     char *pending;
     size_t len, off;
@@ -164,6 +190,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
                                      (unsigned long long)e->seq, json);
             free(json);
             if (!e->pending) return MHD_CONTENT_READER_END_WITH_ERROR;
+        } else if (peer_gone(e->fd)) {
+            return MHD_CONTENT_READER_END_WITH_ERROR;
         } else if (now - e->last_send_ns > SSE_KEEPALIVE_NS) {
             e->pending = strdup(": keepalive\n\n");
             if (!e->pending) return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -292,6 +320,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         struct sse_stream *e = calloc(1, sizeof(*e));
         if (!e) return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         e->s = s;
+        e->fd = connection_fd(c);
         e->last_send_ns = dd_now_ns();
         return send_stream(s, c, "text/event-stream", sse_read, sse_free, e);
     }
@@ -315,6 +344,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         struct mjpeg_stream *m = calloc(1, sizeof(*m));
         if (!m) return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         m->s = s;
+        m->fd = connection_fd(c);
         dd_preview_watchers(s->src.preview, 1);
         return send_stream(s, c, "multipart/x-mixed-replace; boundary=" STREAM_BOUNDARY, mjpeg_read,
                            mjpeg_free, m);
