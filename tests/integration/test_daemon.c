@@ -283,6 +283,41 @@ Test(daemon, escaped_paths_reach_no_endpoint)
     dh_response_free(&r);
 }
 
+/* Viewers of /stream.mjpg who leave while no frame comes (a source that delivers nothing) give
+ * their connection back: a stream only wrote when a frame came, so each departed viewer held a
+ * slot, and 16 of them used up max_connections (the HTTP fuzz target found it). */
+Test(daemon, departed_stream_viewers_free_their_connection_while_no_frame_comes, .timeout = 120)
+{
+    dh_start(&d,
+             "[source]\nuri = gst:videotestsrc is-live=true ! valve drop=true\nsize = 320x240\n"
+             "[http]\nlisten = 127.0.0.1:%PORT%\nmax_connections = 16\n",
+             0);
+    int up = 0; /* no READY without a frame: the source's start gives up waiting after 10 s */
+    for (int i = 0; i < 600 && !up; i++) {
+        struct dh_response r = dh_get(d.port, "/healthz", NULL);
+        up = r.status == 503;
+        dh_response_free(&r);
+        if (!up) usleep(100000);
+    }
+    cr_assert(up, "the HTTP server did not come up");
+    static const char req[] = "GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < 40; i++) {
+        int fd = dh_connect(d.port, 0);
+        if (fd < 0) continue;
+        cr_assert_eq(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+        usleep(20000);
+        close(fd);
+    }
+    int answered = 0;
+    for (int i = 0; i < 50 && !answered; i++) { /* streams look every 0.5 s */
+        usleep(100000);
+        struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+        answered = r.status == 200;
+        dh_response_free(&r);
+    }
+    cr_assert(answered, "/api/stats refused after 40 stream viewers left");
+}
+
 /* A source that stops without an error (a test source's last buffer with loop = true) used to
  * leave the daemon "stalled" for good, silently: it rebuilds the pipeline itself after
  * stall_restart_s, and the reason stays in /api/stats across the restart. */
