@@ -14,6 +14,7 @@
 #include "daemon/history.h"
 #include "daemon/http_server.h"
 #include "daemon/notify.h"
+#include "daemon/pipeline_reaper.h"
 #include "daemon/preview.h"
 #include "daemon/settings.h"
 #include "daemon/shutdown.h"
@@ -25,6 +26,11 @@
 #define STATUS_NS 2000000000LL
 #define RESTART_BACKOFF_MAX_S 30.0
 #define SHUTDOWN_DEADLINE_S 2.0
+/* starting a pipeline (a source's own waits: up to 10 s for its state, 10 s for a first frame)
+ * and stopping one within these, or it is abandoned; no new start while this many are stuck */
+#define PIPELINE_START_DEADLINE_S 30.0
+#define PIPELINE_STOP_DEADLINE_S 5.0
+#define PIPELINES_STUCK_MAX 4
 /* after a failure or a stall, frames must flow this long before /healthz says healthy again */
 #define RECOVERY_NS 3000000000LL
 /* frames flowing this long after a (re)start: the restart delay starts again from 1 s */
@@ -80,15 +86,40 @@ static void on_frame(void *user, struct dd_frame *f, const struct dd_det_list *d
 
 /* ---- pipeline ---- */
 
+static void publish(struct daemon *d, int64_t now);
+
+/* While a start or stop is awaited: the status stays current (state "restarting"). */
+static void wait_tick(void *user)
+{
+    struct daemon *d = user;
+    int64_t now = dd_now_ns();
+    d->last_publish_ns = now;
+    publish(d, now);
+}
+
 /* Creates (not starts) a pipeline for c, with its detect settings. */
 static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd_pipeline **out,
                           struct dd_pipeline_strings *strs, struct dd_family_info *fam,
                           struct dd_err *err)
 {
-    struct dd_pipeline_config pc;
-    if (dd_pipeline_config_from(c, strs, &pc, err) != 0) return -1;
+    /* what the pipeline is made from, in one block a stuck create may keep (pipeline_reaper.h) */
+    struct build_job {
+        struct dd_pipeline_strings strs;
+        struct dd_pipeline_config pc;
+    } *job = malloc(sizeof(*job));
+    if (!job) return dd_err_set(err, "out of memory");
+    if (dd_pipeline_config_from(c, &job->strs, &job->pc, err) != 0) {
+        free(job);
+        return -1;
+    }
     struct dd_pipeline *p;
-    if (dd_pipeline_create(&pc, &p, err) != 0) return -1;
+    struct dd_reap_tick tick = {wait_tick, d, PUBLISH_NS / 1e9};
+    int rc = dd_pipeline_create_within(&job->pc, job, PIPELINE_START_DEADLINE_S,
+                                       d->board ? &tick : NULL, &p, err);
+    if (rc == -2) return -1; /* abandoned: job is the creating thread's now */
+    *strs = job->strs;
+    free(job);
+    if (rc != 0) return -1;
     *fam = dd_pipeline_detector(p)->family;
     struct dd_detect_settings s;
     if (dd_settings_from_config(c, fam, &s, err) != 0) {
@@ -101,19 +132,38 @@ static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd
     return 0;
 }
 
+/* Destroys p with a deadline (daemon/pipeline_reaper.h): a source or sink stuck in a call that
+ * does not return is abandoned, said so, and the main loop goes on. */
+static void reap_pipeline(struct daemon *d, struct dd_pipeline *p)
+{
+    struct dd_reap_tick tick = {wait_tick, d, PUBLISH_NS / 1e9};
+    if (dd_pipeline_reap(p, PIPELINE_STOP_DEADLINE_S, d->board ? &tick : NULL) == 1)
+        DD_LOG_E("pipeline: stopping did not finish within %.0f s (a source or sink stuck in a "
+                 "call); abandoned to finish on its own, %d so far",
+                 PIPELINE_STOP_DEADLINE_S, dd_pipeline_reap_pending());
+}
+
 static void drop_pipeline(struct daemon *d)
 {
-    if (!d->pl) return;
-    dd_pipeline_destroy(d->pl);
-    d->pl = NULL;
+    struct dd_pipeline *p = d->pl;
+    if (!p) return;
+    d->pl = NULL; /* the status no longer reads it */
+    reap_pipeline(d, p);
 }
 
 static int start_pipeline(struct daemon *d, struct dd_pipeline *p,
                           const struct dd_pipeline_strings *strs, const struct dd_family_info *fam,
                           struct dd_err *err)
 {
-    if (dd_pipeline_start(p, err) != 0) {
-        dd_pipeline_destroy(p);
+    int stuck = dd_pipeline_reap_pending();
+    if (stuck >= PIPELINES_STUCK_MAX) {
+        reap_pipeline(d, p);
+        return dd_err_set(err, "%d pipelines are stuck starting or stopping: no new start", stuck);
+    }
+    struct dd_reap_tick tick = {wait_tick, d, PUBLISH_NS / 1e9};
+    int rc = dd_pipeline_start_within(p, PIPELINE_START_DEADLINE_S, d->board ? &tick : NULL, err);
+    if (rc != 0) {
+        if (rc == -1) reap_pipeline(d, p); /* -2: abandoned, no longer ours */
         return -1;
     }
     d->pl = p;
@@ -440,15 +490,13 @@ static void check_pipeline(struct daemon *d, int64_t now, int *finished)
         if (d->cfg.stall_restart_s > 0 && idle_s >= d->cfg.stall_restart_s) {
             char why[96];
             snprintf(why, sizeof(why), "no frame out for %.0f s (stalled)", idle_s);
-            dd_pipeline_stop(d->pl);
-            pipeline_down(d, now, why, "rebuilding");
+            pipeline_down(d, now, why, "rebuilding"); /* its threads stop in drop_pipeline */
             publish(d, now);
             drop_pipeline(d);
         }
         return;
     }
-    dd_pipeline_stop(d->pl);
-    dd_pipeline_get_stats(d->pl, &st);
+    dd_pipeline_get_stats(d->pl, &st); /* finished or failed: its threads are ending */
     if (!st.failed) {
         DD_LOG_N("pipeline: end of stream after %llu frames", (unsigned long long)st.frames_output);
         *finished = 1;
@@ -545,6 +593,11 @@ out:
     stop_http(d);
     dd_shutdown_stage("releasing the pipeline");
     drop_pipeline(d);
+    if (dd_pipeline_reap_pending() > 0) {
+        /* an abandoned pipeline may still call on_frame: leave what it touches to the exit */
+        DD_LOG_W("exiting with %d pipeline(s) still stopping", dd_pipeline_reap_pending());
+        return status;
+    }
     dd_preview_destroy(d->preview);
     dd_history_destroy(d->hist);
     dd_feed_destroy(d->feed);

@@ -498,6 +498,69 @@ Test(daemon, sigterm_ends_a_daemon_stuck_opening_its_source, .timeout = 60)
     free(log);
 }
 
+/* A source stuck in a call (a FIFO whose writer stays but sends nothing more: filesrc sits in
+ * read(), and GStreamer's stop waits for it) held the main loop for good when the daemon rebuilt
+ * the stalled pipeline: no stats, no recovery. The stop is abandoned after 5 s, the log says so,
+ * and /api/stats keeps moving. */
+Test(daemon, a_pipeline_stuck_stopping_is_abandoned_and_the_daemon_goes_on, .timeout = 120)
+{
+    signal(SIGPIPE, SIG_IGN); /* the source may close its end between two writes */
+    char fifo[64];
+    snprintf(fifo, sizeof(fifo), "/tmp/dd-stall-%d", getpid());
+    unlink(fifo);
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "%s", strerror(errno));
+    snprintf(config_buf, sizeof(config_buf),
+             "[source]\nuri = gst:filesrc location=%s ! rawvideoparse width=160 height=120 "
+             "format=nv12 framerate=25/1\n[http]\nlisten = 127.0.0.1:%%PORT%%\n"
+             "[daemon]\nwatchdog_stall_s = 1\nstall_restart_s = 2\n",
+             fifo);
+    dh_start(&d, config_buf, 0);
+    /* the writer: opens once the source opened its end; 30 frames, then it stays silent (a
+     * source may close and reopen its end while starting: the writer then opens again) */
+    static uint8_t frame[160 * 120 * 3 / 2];
+    memset(frame, 128, sizeof(frame));
+    int wfd = -1, sent = 0;
+    for (int tries = 0; sent < 30 && tries < 600;) {
+        if (wfd < 0) {
+            wfd = open(fifo, O_WRONLY | O_NONBLOCK);
+            if (wfd < 0 || fcntl(wfd, F_SETFL, 0) != 0) {
+                if (wfd >= 0) close(wfd);
+                wfd = -1, tries++;
+                usleep(100000);
+                continue;
+            }
+        }
+        if (write(wfd, frame, sizeof(frame)) == (ssize_t)sizeof(frame)) {
+            sent++;
+        } else {
+            close(wfd);
+            wfd = -1, tries++;
+        }
+    }
+    cr_assert_eq(sent, 30, "the source took %d frames of 30", sent);
+    /* frames flow, then stop: stall -> rebuild -> the stop is stuck in filesrc's read */
+    int abandoned = 0;
+    char *log = NULL;
+    for (int i = 0; i < 600 && !abandoned; i++) {
+        usleep(100000);
+        free(log);
+        log = dh_log(&d);
+        abandoned = strstr(log, "<3>pipeline: stopping did not finish within 5 s") != NULL;
+    }
+    cr_assert(abandoned, "no abandoned stop: %s", log);
+    free(log);
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    double t0 = dh_json_number(r.body, "uptime_s");
+    dh_response_free(&r);
+    usleep(1500000);
+    r = dh_get(d.port, "/api/stats", NULL);
+    double t1 = dh_json_number(r.body, "uptime_s");
+    dh_response_free(&r);
+    cr_assert_gt(t1, t0 + 0.5, "/api/stats froze at uptime %.1f s", t0);
+    close(wfd); /* EOF: the abandoned stop finishes */
+    unlink(fifo);
+}
+
 static int detections_only(const char *cls_name, int tries)
 {
     char needle[64];
