@@ -12,6 +12,7 @@ struct dd_det {
     int cls;
     int n_keypoints;
     float kp[DD_DET_MAX_KEYPOINTS][2];
+    int id; /* the tracker's object ID (tracking/tracker.h); 0: not tracked */
 };
 
 struct dd_det_list {

@@ -24,7 +24,7 @@ static void fill(struct dd_det_list *l, int n)
 {
     dd_det_list_init(l);
     for (int i = 0; i < n; i++) {
-        struct dd_det d = {(float)i, 0, (float)i + 10, 10, 0.5f, i % 3, 0, {{0}}};
+        struct dd_det d = {(float)i, 0, (float)i + 10, 10, 0.5f, i % 3, 0, {{0}}, 0};
         cr_assert_eq(dd_det_list_push(l, &d), 0);
     }
 }
