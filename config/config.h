@@ -48,6 +48,10 @@ struct dd_config {
         int enabled;
         float v[4]; /* x0, y0, x1, y1 as fractions of the frame */
     } roi;
+    /* [tracker] */
+    int tracker_enabled;
+    float tracker_high_score, tracker_low_score, tracker_match_iou, tracker_low_match_iou;
+    int tracker_min_hits, tracker_max_misses;
     /* [overlay] */
     int overlay_boxes, overlay_fps;
     /* [sink] */

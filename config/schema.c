@@ -34,6 +34,8 @@ const struct dd_cfg_section dd_cfg_sections[] = {
     {"model",
      "The detector: a model package (made by `detect compile`) and the engine running it."},
     {"detector", "Which detections are kept. Applied live on reload."},
+    {"tracker", "Object tracking over the detections: IDs that follow each object from frame to "
+                "frame (ByteTrack-style, a Kalman filter per object). Applied live on reload."},
     {"overlay", "What is drawn on the frames. Applied live on reload."},
     {"sink", "Where annotated frames go."},
     {"http", "The stats endpoint, previews and dashboard (libmicrohttpd)."},
@@ -91,6 +93,23 @@ const struct dd_cfg_key dd_cfg_keys[] = {
     {"detector", "roi", DD_CFG_ROI, "none", 0, 1, NULL, 0, DD_APPLY_LIVE, F(roi),
      "region of interest x0,y0,x1,y1 (fractions of the frame; boxes whose centre is inside), "
      "or none"},
+
+    {"tracker", "enabled", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(tracker_enabled),
+     "give each detected object an ID that follows it (overlay labels, /api/detections)"},
+    {"tracker", "high_score", DD_CFG_FLOAT, "0.5", 0, 1, NULL, 0, DD_APPLY_LIVE,
+     F(tracker_high_score), "detections scoring at least this start tracks and match first"},
+    {"tracker", "low_score", DD_CFG_FLOAT, "0.1", 0, 1, NULL, 0, DD_APPLY_LIVE,
+     F(tracker_low_score),
+     "detections scoring at least this (below high_score) only extend tracks"},
+    {"tracker", "match_iou", DD_CFG_FLOAT, "0.2", 0.01, 1, NULL, 0, DD_APPLY_LIVE,
+     F(tracker_match_iou), "least overlap of a detection with a track's predicted box"},
+    {"tracker", "low_match_iou", DD_CFG_FLOAT, "0.5", 0.01, 1, NULL, 0, DD_APPLY_LIVE,
+     F(tracker_low_match_iou), "the same for low-score detections"},
+    {"tracker", "min_hits", DD_CFG_INT, "3", 1, 100, NULL, 0, DD_APPLY_LIVE, F(tracker_min_hits),
+     "frames in a row an object is seen before it gets an ID"},
+    {"tracker", "max_misses", DD_CFG_INT, "75", 0, 10000, NULL, 0, DD_APPLY_LIVE,
+     F(tracker_max_misses),
+     "processed frames an object keeps its ID unseen (behind something, missed, standing still)"},
 
     {"overlay", "boxes", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_boxes),
      "draw boxes and labels"},

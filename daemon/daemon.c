@@ -87,6 +87,7 @@ static void on_frame(void *user, struct dd_frame *f, const struct dd_det_list *d
 /* ---- pipeline ---- */
 
 static void publish(struct daemon *d, int64_t now);
+static void reap_pipeline(struct daemon *d, struct dd_pipeline *p);
 
 /* While a start or stop is awaited: the status stays current (state "restarting"). */
 static void wait_tick(void *user)
@@ -127,6 +128,11 @@ static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd
         return -1;
     }
     dd_pipeline_set_settings(p, &s);
+    struct dd_tracker_config tc;
+    if (dd_pipeline_set_tracking(p, dd_tracker_config_from(c, &tc), err) != 0) {
+        reap_pipeline(d, p);
+        return -1;
+    }
     dd_pipeline_set_frame_callback(p, on_frame, d);
     *out = p;
     return 0;
@@ -374,6 +380,15 @@ static void reload(struct daemon *d)
         }
         fam = nq->family;
     }
+    struct dd_tracker_config tcheck;
+    const struct dd_tracker_config *tc = dd_tracker_config_from(nc, &tcheck);
+    if (tc && dd_tracker_config_check(tc, &err) != 0) {
+        reload_failed(d, err.msg);
+        reap_pipeline(d, np);
+        dd_qdetector_close(nq);
+        free(strs);
+        goto done;
+    }
     if (!np && dd_settings_from_config(nc, &fam, &settings, &err) != 0) {
         reload_failed(d, err.msg);
         dd_qdetector_close(nq);
@@ -407,6 +422,7 @@ static void reload(struct daemon *d)
             DD_LOG_N("reload: model %s (%s) swapped in", strs->model, fam.name);
         }
         dd_pipeline_set_settings(d->pl, &settings);
+        if (diff & DD_APPLY_LIVE) dd_pipeline_set_tracking(d->pl, tc, NULL); /* checked above */
     }
     free(strs);
     dd_preview_set_config(d->preview, &(struct dd_preview_config){

@@ -82,6 +82,7 @@ static char *render(struct dd_feed *f)
     for (size_t i = 0; i < f->n; i++) {
         const struct dd_det *d = &f->dets[i];
         cJSON *e = cJSON_CreateObject();
+        if (d->id > 0) cJSON_AddNumberToObject(e, "id", d->id); /* the tracker's object ID */
         cJSON_AddNumberToObject(e, "class_id", d->cls);
         cJSON_AddStringToObject(e, "class",
                                 d->cls >= 0 && d->cls < f->n_labels ? f->labels[d->cls] : "?");

@@ -42,6 +42,12 @@ static int check_config(const char *path)
         fprintf(stderr, "<3>%s\n", err.msg);
         goto out;
     }
+    struct dd_tracker_config tc;
+    const struct dd_tracker_config *t = dd_tracker_config_from(c, &tc);
+    if (t && dd_tracker_config_check(t, &err) != 0) {
+        fprintf(stderr, "<3>%s: %s\n", path, err.msg);
+        goto out;
+    }
     if (!dd_qdetector_is_package(strs->model)) {
         fprintf(stderr, "<3>%s: [model] package: %s is not a model package\n", path, strs->model);
         goto out;

@@ -128,3 +128,16 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
     *out = s;
     return 0;
 }
+
+const struct dd_tracker_config *dd_tracker_config_from(const struct dd_config *c,
+                                                       struct dd_tracker_config *out)
+{
+    if (!c->tracker_enabled) return NULL;
+    *out = (struct dd_tracker_config){.high_score = c->tracker_high_score,
+                                      .low_score = c->tracker_low_score,
+                                      .match_iou = c->tracker_match_iou,
+                                      .low_match_iou = c->tracker_low_match_iou,
+                                      .min_hits = c->tracker_min_hits,
+                                      .max_misses = c->tracker_max_misses};
+    return out;
+}

@@ -25,4 +25,8 @@ int dd_pipeline_config_from(const struct dd_config *c, struct dd_pipeline_string
 int dd_settings_from_config(const struct dd_config *c, const struct dd_family_info *fam,
                             struct dd_detect_settings *out, struct dd_err *err);
 
+/* The [tracker] section as the tracker's tuning; NULL-returning when tracking is off. */
+const struct dd_tracker_config *dd_tracker_config_from(const struct dd_config *c,
+                                                       struct dd_tracker_config *out);
+
 #endif

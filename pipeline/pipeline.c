@@ -35,12 +35,15 @@ struct dd_pipeline {
     pthread_mutex_t mu; /* guards everything below and frames' det_state waits */
     pthread_cond_t det_cv, finished_cv;
     struct dd_detect_settings settings;
+    struct dd_tracker_config track_cfg; /* wanted tracking, applied by the detect thread */
+    int track_on, track_dirty;
     struct dd_pipeline_stats st; /* counters; summaries filled on read */
     /* the source's and sink's counters, copied by the threads that write them */
     struct dd_source_stats src_stats;
     struct dd_sink_stats sink_stats;
     int threads_done;
     struct dd_det_list last_dets; /* output thread: the latest detections shown */
+    struct dd_tracker *tracker;   /* detect thread */
     dd_pipeline_frame_cb cb;
     void *cb_user;
 
@@ -194,6 +197,25 @@ void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q)
     dd_qdetector_close(old);
 }
 
+/* Detect thread: brings the tracker in line with the wanted tracking, then tracks dets. */
+static int track(struct dd_pipeline *p, struct dd_det_list *dets, struct dd_err *err)
+{
+    pthread_mutex_lock(&p->mu);
+    int dirty = p->track_dirty, on = p->track_on;
+    struct dd_tracker_config c = p->track_cfg;
+    p->track_dirty = 0;
+    pthread_mutex_unlock(&p->mu);
+    if (dirty && !on) {
+        dd_tracker_destroy(p->tracker);
+        p->tracker = NULL;
+    } else if (dirty && p->tracker) {
+        if (dd_tracker_set_config(p->tracker, &c, err) != 0) return -1;
+    } else if (dirty && dd_tracker_create(&c, &p->tracker, err) != 0) {
+        return -1;
+    }
+    return p->tracker ? dd_tracker_update(p->tracker, dets, err) : 0;
+}
+
 static void *detect_main(void *arg)
 {
     struct dd_pipeline *p = arg;
@@ -218,6 +240,7 @@ static void *detect_main(void *arg)
         dd_det_list_clear(&dets);
         if (rc == 0) rc = dd_qdetector_postprocess(p->det, f->width, f->height, &s.opts, &dets, &e);
         if (rc == 0) dd_detect_settings_filter(&s, f->width, f->height, &dets);
+        if (rc == 0) rc = track(p, &dets, &e);
         int64_t t3 = dd_now_ns(), c3 = dd_thread_cpu_ns();
         if (rc != 0) {
             set_error(p, "detector", &e);
@@ -475,6 +498,7 @@ void dd_pipeline_destroy(struct dd_pipeline *p)
     dd_qdetector_close(p->det);
     dd_qdetector_close(p->pending_det);
     dd_det_list_destroy(&p->last_dets);
+    dd_tracker_destroy(p->tracker);
     for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_destroy(&p->stage[s]);
     dd_stage_stats_destroy(&p->latency);
     pthread_cond_destroy(&p->finished_cv);
@@ -525,6 +549,18 @@ void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_sett
     pthread_mutex_lock(&p->mu);
     p->settings = *s;
     pthread_mutex_unlock(&p->mu);
+}
+
+int dd_pipeline_set_tracking(struct dd_pipeline *p, const struct dd_tracker_config *c,
+                             struct dd_err *err)
+{
+    if (c && dd_tracker_config_check(c, err) != 0) return -1;
+    pthread_mutex_lock(&p->mu);
+    if (c) p->track_cfg = *c;
+    p->track_on = c != NULL;
+    p->track_dirty = 1;
+    pthread_mutex_unlock(&p->mu);
+    return 0;
 }
 
 void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out)

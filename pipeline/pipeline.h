@@ -26,6 +26,7 @@
 #include "pipeline/sink.h"
 #include "pipeline/source.h"
 #include "pipeline/stage_stats.h"
+#include "tracking/tracker.h"
 
 enum dd_detect_policy { DD_DETECT_EVERY = 0, DD_DETECT_LATEST = 1, DD_DETECT_AUTO = 2 };
 
@@ -100,6 +101,12 @@ void dd_pipeline_destroy(struct dd_pipeline *p);
 
 void dd_pipeline_get_stats(struct dd_pipeline *p, struct dd_pipeline_stats *out);
 void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_settings *s);
+/* Object tracking on each processed frame's detections (tracking/tracker.h), which then carry
+ * their object's ID; c NULL turns it off. The detect thread applies it before its next frame;
+ * a change of tuning keeps the tracks, turning tracking on again starts new IDs. Fails only
+ * on a bad tuning. */
+int dd_pipeline_set_tracking(struct dd_pipeline *p, const struct dd_tracker_config *c,
+                             struct dd_err *err);
 void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out);
 /* The detector running now (owned by the pipeline; valid until the next swap
  * is applied: read it only while the pipeline is stopped or before start). */

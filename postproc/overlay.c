@@ -136,11 +136,12 @@ void dd_overlay_detections(const struct dd_yuv_image *img, const struct dd_det_l
         struct dd_yuv_color c = dd_overlay_class_color(d->cls);
         dd_overlay_box(img, x1, y1, x2, y2, t, c);
         if (!opts->labels) continue;
-        char label[64];
+        char label[64], id[16] = "";
+        if (d->id > 0) snprintf(id, sizeof(id), " #%d", d->id); /* the tracker's object ID */
         if (opts->names && d->cls >= 0 && d->cls < opts->n_names)
-            snprintf(label, sizeof(label), "%s %.2f", opts->names[d->cls], (double)d->score);
+            snprintf(label, sizeof(label), "%s %.2f%s", opts->names[d->cls], (double)d->score, id);
         else
-            snprintf(label, sizeof(label), "%d %.2f", d->cls, (double)d->score);
+            snprintf(label, sizeof(label), "%d %.2f%s", d->cls, (double)d->score, id);
         int tw = (int)strlen(label) * DD_FONT_W * scale + 4, th = DD_FONT_H * scale + 2;
         int lx = clampi(x1, 0, (int)img->width > tw ? (int)img->width - tw : 0);
         int ly = y1 - th >= 0 ? y1 - th : clampi(y1, 0, (int)img->height); /* above, else inside */

@@ -636,6 +636,57 @@ Test(daemon, a_reloaded_model_that_falls_back_says_why_in_the_stats)
     cr_assert_str_eq(why, "", "no fallback after the cpu backend is chosen again");
 }
 
+/* Counts into seen[] (by ID, up to 4096) the object IDs of the latest detections; returns how
+ * many detections carried one and sets *total to how many there were. */
+static int detection_ids(int *seen, int *total)
+{
+    struct dh_response r = dh_get(d.port, "/api/detections", NULL);
+    int n = 0;
+    *total = 0;
+    for (const char *p = r.body ? r.body : ""; (p = strstr(p, "\"class_id\":")); p++) (*total)++;
+    for (const char *p = r.body ? r.body : ""; (p = strstr(p, "\"id\":")); p++) {
+        int id = atoi(p + 5);
+        if (id > 0 && id < 4096) seen[id]++;
+        n++;
+    }
+    dh_response_free(&r);
+    return n;
+}
+
+/* The tracker (on by default) gives detections an ID that stays with the object across frames;
+ * turned off live, the IDs go; a bad tuning is refused on reload. */
+Test(daemon, tracked_objects_carry_an_id_that_follows_them, .timeout = 300)
+{
+    dh_start(&d, base_config(NULL), 0);
+    wait_ready();
+    static int seen[4096];
+    int polls = 0, kept = 0, total;
+    for (int i = 0; i < 100 && !kept; i++, polls++) {
+        detection_ids(seen, &total);
+        for (int id = 1; id < 4096 && !kept; id++) kept = seen[id] >= 3;
+        usleep(200000);
+    }
+    cr_assert(kept, "no object ID seen in 3 polls of /api/detections (%d polls)", polls);
+
+    dh_write_config(&d, base_config("\n[tracker]\nenabled = false\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    int untracked = 0;
+    for (int i = 0; i < 100 && untracked < 3; i++) {
+        if (detection_ids(seen, &total) == 0 && total > 0) untracked++;
+        usleep(200000);
+    }
+    cr_assert_geq(untracked, 3, "detections still carry IDs with the tracker off");
+
+    dh_write_config(&d, base_config("\n[tracker]\nlow_score = 0.7\nhigh_score = 0.5\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    cr_assert_eq(dh_json_number(r.body, "config.reloads_failed"), 1);
+    cr_assert(strstr(r.body, "low_score (0.7) <= high_score (0.5)"), "%s", r.body);
+    dh_response_free(&r);
+}
+
 Test(daemon, sighup_reloads_live_keeps_the_last_good_config_and_rebuilds_what_changed)
 {
     dh_start(&d, base_config(NULL), 0);
