@@ -1,6 +1,5 @@
 #include "tracking/tracker.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,37 +217,6 @@ static void associate(struct dd_tracker *t, struct dd_det_list *dets, float lo, 
     }
 }
 
-/* Stage 3: a confirmed track that has been missing (behind something, its predicted box
- * drifting from where the object comes out) takes an unmatched high-score detection of its class
- * whose centre lies within REACQUIRE_DIST of its height from the predicted centre, nearest first,
- * and of a size within a factor 1.5. */
-#define REACQUIRE_DIST 0.75f
-static void reacquire(struct dd_tracker *t, struct dd_det_list *dets)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < dets->n; i++) {
-        const struct dd_det *d = &dets->v[i];
-        if (t->det_track[i] >= 0 || d->score < t->c.high_score) continue;
-        float z[4];
-        measure(d, z);
-        for (int j = 0; j < t->n_tracks; j++) {
-            const struct track *tr = &t->tracks[j];
-            if (t->track_used[j] || tr->cls != d->cls || !tr->id || !tr->misses) continue;
-            float h = height_of(tr), dx = z[0] - tr->k[0].x, dy = z[1] - tr->k[1].x;
-            float dist = sqrtf(dx * dx + dy * dy) / h, ratio = z[3] / h;
-            if (dist < REACQUIRE_DIST && ratio > 1 / 1.5f && ratio < 1.5f)
-                t->pairs[n++] = (struct pair){-dist, (int)i, j}; /* nearest first */
-        }
-    }
-    qsort(t->pairs, n, sizeof(*t->pairs), by_iou_desc);
-    for (size_t k = 0; k < n; k++) {
-        const struct pair *p = &t->pairs[k];
-        if (t->det_track[p->det] >= 0 || t->track_used[p->track]) continue;
-        t->det_track[p->det] = p->track;
-        t->track_used[p->track] = 1;
-    }
-}
-
 int dd_tracker_update(struct dd_tracker *t, struct dd_det_list *dets, struct dd_err *err)
 {
     size_t nd = dets->n, nt = (size_t)t->n_tracks;
@@ -269,7 +237,6 @@ int dd_tracker_update(struct dd_tracker *t, struct dd_det_list *dets, struct dd_
     }
     associate(t, dets, t->c.high_score, 2.0f, 0, t->c.match_iou);
     associate(t, dets, t->c.low_score, t->c.high_score, 1, t->c.low_match_iou);
-    reacquire(t, dets);
     for (size_t i = 0; i < nd; i++) {
         int j = t->det_track[i];
         if (j < 0) continue;
