@@ -247,6 +247,15 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
         put(&b, "detectd_detections_total{class=\"%s\"} %llu\n", name,
             (unsigned long long)p->detections_per_class[c]);
     }
+    metric(&b, "objects_total", "counter",
+           "Distinct objects the tracker gave an ID, by class (this pipeline's run).");
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
+        if (!p->objects_per_class[c]) continue;
+        char name[64];
+        label_value(name, sizeof(name), s->labels && c < s->n_labels ? s->labels[c] : "?");
+        put(&b, "detectd_objects_total{class=\"%s\"} %llu\n", name,
+            (unsigned long long)p->objects_per_class[c]);
+    }
     metric(&b, "detections_dropped_total", "counter",
            "Detections lost to an allocation failure (not drawn or not reported).");
     put(&b, "detectd_detections_dropped_total %llu\n", (unsigned long long)p->detections_dropped);

@@ -44,6 +44,7 @@ struct dd_pipeline {
     int threads_done;
     struct dd_det_list last_dets; /* output thread: the latest detections shown */
     struct dd_tracker *tracker;   /* detect thread */
+    int last_id;                  /* detect thread: the highest object ID seen */
     dd_pipeline_frame_cb cb;
     void *cb_user;
 
@@ -210,10 +211,22 @@ static int track(struct dd_pipeline *p, struct dd_det_list *dets, struct dd_err 
         p->tracker = NULL;
     } else if (dirty && p->tracker) {
         if (dd_tracker_set_config(p->tracker, &c, err) != 0) return -1;
-    } else if (dirty && dd_tracker_create(&c, &p->tracker, err) != 0) {
-        return -1;
+    } else if (dirty) {
+        if (dd_tracker_create(&c, &p->tracker, err) != 0) return -1;
+        p->last_id = 0; /* a new tracker counts from 1 */
     }
-    return p->tracker ? dd_tracker_update(p->tracker, dets, err) : 0;
+    if (!p->tracker) return 0;
+    if (dd_tracker_update(p->tracker, dets, err) != 0) return -1;
+    for (size_t i = 0; i < dets->n; i++) { /* IDs only grow: a higher one is a new object */
+        const struct dd_det *d = &dets->v[i];
+        if (d->id <= p->last_id) continue;
+        p->last_id = d->id;
+        pthread_mutex_lock(&p->mu);
+        p->st.objects_tracked++;
+        if (d->cls >= 0 && d->cls < DD_MAX_CLASSES) p->st.objects_per_class[d->cls]++;
+        pthread_mutex_unlock(&p->mu);
+    }
+    return 0;
 }
 
 static void *detect_main(void *arg)

@@ -64,7 +64,9 @@ struct dd_pipeline_stats {
     uint64_t detections;         /* total detections drawn on processed frames */
     uint64_t detections_dropped; /* found but lost to an allocation failure */
     uint64_t detections_per_class[DD_MAX_CLASSES];
-    double elapsed_s, fps; /* output frames per second since start */
+    uint64_t objects_tracked;                   /* distinct object IDs given (tracking on) */
+    uint64_t objects_per_class[DD_MAX_CLASSES]; /* the same by class */
+    double elapsed_s, fps;                      /* output frames per second since start */
     struct dd_stage_summary stage[DD_STAGE_COUNT];
     struct dd_stage_summary latency;     /* capture -> output, end to end */
     double stage_cpu_ms[DD_STAGE_COUNT]; /* CPU ms per frame (capture: incl. decoder threads) */

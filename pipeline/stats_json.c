@@ -61,6 +61,15 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
         cJSON_AddNumberToObject(pc, class_names && c < num_classes ? class_names[c] : num,
                                 (double)s->detections_per_class[c]);
     }
+    cJSON_AddNumberToObject(o, "objects_tracked", (double)s->objects_tracked);
+    cJSON *oc = cJSON_AddObjectToObject(o, "objects_per_class");
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
+        if (!s->objects_per_class[c]) continue;
+        char num[16];
+        snprintf(num, sizeof(num), "%d", c);
+        cJSON_AddNumberToObject(oc, class_names && c < num_classes ? class_names[c] : num,
+                                (double)s->objects_per_class[c]);
+    }
     cJSON_AddNumberToObject(o, "detector_errors", (double)s->detector_errors);
     cJSON_AddNumberToObject(o, "sink_errors", (double)s->sink_errors);
     cJSON_AddNumberToObject(o, "source_reopens", (double)s->source_reopens);

@@ -337,6 +337,36 @@ Test(pipeline, cli_prints_a_json_summary_last)
 
 /* The stats are read while every stage runs (as the daemon does every 100 ms): the
  * ThreadSanitizer configuration of the suite checks the reads are synchronised. */
+/* --track: the people of the demo get object IDs, counted in the summary; without it none. */
+Test(pipeline, cli_tracks_objects_and_counts_them)
+{
+    char cmd[1024];
+    for (int track = 0; track < 2; track++) {
+        char *out = NULL, *err = NULL;
+        snprintf(cmd, sizeof(cmd),
+                 "%s pipeline --source %s --model %s --frames 40 --detect every%s", DD_DETECT_BIN,
+                 tc_asset(DEMO), tc_asset(PACKAGE), track ? " --track" : "");
+        cr_assert_eq(tc_run(cmd, &out, &err), 0, "%s", err);
+        size_t len = strlen(out);
+        if (len && out[len - 1] == '\n') out[len - 1] = 0;
+        char *nl = strrchr(out, '\n');
+        const char *last = nl ? nl + 1 : out;
+        cJSON *j = cJSON_Parse(last);
+        cr_assert_not_null(j, "%s", out);
+        double objects = cJSON_GetObjectItem(j, "objects_tracked")->valuedouble;
+        const cJSON *person =
+            cJSON_GetObjectItem(cJSON_GetObjectItem(j, "objects_per_class"), "person");
+        if (track)
+            cr_assert(objects >= 1 && cJSON_IsNumber(person) && person->valuedouble >= 1,
+                      "no person tracked: %s", last);
+        else
+            cr_assert_eq(objects, 0, "IDs without --track: %s", last);
+        cJSON_Delete(j);
+        free(out);
+        free(err);
+    }
+}
+
 Test(pipeline, stats_read_while_every_stage_runs)
 {
     struct dd_pipeline_config c = base_config();

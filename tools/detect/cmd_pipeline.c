@@ -40,6 +40,7 @@ static void usage(FILE *f)
                "  --score T        score threshold (default: the model's)\n"
                "  --iou T          NMS IoU threshold (default: the model's)\n"
                "  --no-overlay     do not draw detections\n"
+               "  --track          track objects (IDs on the overlay; the summary counts them)\n"
                "  --fps-overlay    draw an FPS line\n"
                "  --progress S     log a stats line every S seconds (stderr)\n"
                "backends:\n");
@@ -73,6 +74,7 @@ int dd_cmd_pipeline(int argc, char **argv)
                                              {"score", required_argument, 0, 'c'},
                                              {"iou", required_argument, 0, 'u'},
                                              {"no-overlay", no_argument, 0, 'O'},
+                                             {"track", no_argument, 0, 'T'},
                                              {"fps-overlay", no_argument, 0, 'f'},
                                              {"progress", required_argument, 0, 'p'},
                                              {"xclbin", required_argument, 0, 'x'},
@@ -85,6 +87,7 @@ int dd_cmd_pipeline(int argc, char **argv)
     cfg.policy = DD_DETECT_AUTO;
     dd_detect_settings_default(&cfg.settings);
     float seconds = 0.0f, progress = 0.0f;
+    int track = 0;
     long n;
     int c;
     optind = 1;
@@ -156,6 +159,9 @@ int dd_cmd_pipeline(int argc, char **argv)
                 return dd_cmd_fail(2, "--rtl-config: kv260, z7020 or tiny, not '%s'", optarg);
             cfg.backend.opts.rtl_config = optarg;
             break;
+        case 'T':
+            track = 1;
+            break;
         case 'p':
             if (dd_cmd_parse_float("--progress", optarg, 0.1f, 3600, &progress) != 0) return 2;
             break;
@@ -174,6 +180,8 @@ int dd_cmd_pipeline(int argc, char **argv)
     struct dd_pipeline *p;
     struct dd_err err = {{0}};
     if (dd_pipeline_create(&cfg, &p, &err) != 0) return dd_cmd_fail(1, "%s", err.msg);
+    struct dd_tracker_config tc = dd_tracker_config_default();
+    if (track) dd_pipeline_set_tracking(p, &tc, NULL); /* the defaults are valid */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (dd_pipeline_start(p, &err) != 0) {
