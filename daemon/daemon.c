@@ -63,6 +63,8 @@ struct daemon {
     int flowing, has_failed; /* /healthz hysteresis */
     int64_t flowing_since_ns;
     uint64_t watchdog_usec;
+    struct dd_process_stats process; /* read once a second */
+    int64_t last_process_ns;
 };
 
 static void apply_log_level(const struct dd_config *c)
@@ -208,6 +210,11 @@ static void publish(struct daemon *d, int64_t now)
              : flowing                   ? "recovering"
                                          : "stalled");
     s.uptime_s = (double)(now - d->t_start_ns) / 1e9;
+    if (now - d->last_process_ns >= 1000000000LL) { /* /proc once a second */
+        dd_process_stats_read(&d->process);
+        d->last_process_ns = now;
+    }
+    s.process = d->process;
     s.fps_now = d->fps_now;
     s.detections_per_s = d->dps_now;
     s.config_generation = d->generation;

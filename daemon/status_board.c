@@ -99,6 +99,10 @@ char *dd_status_json(const struct dd_daemon_status *s)
     cJSON_AddStringToObject(o, "state", s->state);
     cJSON_AddBoolToObject(o, "healthy", s->healthy);
     cJSON_AddNumberToObject(o, "uptime_s", (double)(int64_t)(s->uptime_s * 10) / 10.0);
+    cJSON *proc = cJSON_AddObjectToObject(o, "process");
+    cJSON_AddNumberToObject(proc, "rss_bytes", (double)s->process.rss_bytes);
+    cJSON_AddNumberToObject(proc, "threads", s->process.threads);
+    cJSON_AddNumberToObject(proc, "open_fds", s->process.open_fds);
     cJSON_AddNumberToObject(o, "fps_now", (double)(int64_t)(s->fps_now * 100) / 100.0);
     cJSON_AddNumberToObject(o, "detections_per_s",
                             (double)(int64_t)(s->detections_per_s * 100) / 100.0);
@@ -200,6 +204,12 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
     put(&b, "detectd_up %d\n", s->healthy);
     metric(&b, "uptime_seconds", "gauge", "Seconds since the daemon started.");
     put(&b, "detectd_uptime_seconds %.1f\n", s->uptime_s);
+    metric(&b, "process_resident_bytes", "gauge", "The daemon's resident memory.");
+    put(&b, "detectd_process_resident_bytes %llu\n", (unsigned long long)s->process.rss_bytes);
+    metric(&b, "process_threads", "gauge", "The daemon's threads.");
+    put(&b, "detectd_process_threads %d\n", s->process.threads);
+    metric(&b, "process_open_fds", "gauge", "The daemon's open file descriptors.");
+    put(&b, "detectd_process_open_fds %d\n", s->process.open_fds);
     metric(&b, "config_generation", "gauge", "Config generation (1 at start, +1 per good reload).");
     put(&b, "detectd_config_generation %llu\n", (unsigned long long)s->config_generation);
     metric(&b, "config_reloads_total", "counter", "Config reloads by result.");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "daemon/preview.h"
+#include "daemon/process_stats.h"
 #include "pipeline/pipeline.h"
 
 struct dd_daemon_status {
@@ -26,6 +27,7 @@ struct dd_daemon_status {
     char model_path[1024];
     struct dd_preview_stats preview;
     uint64_t http_requests, http_errors;
+    struct dd_process_stats process;
 };
 
 struct dd_status_board;

@@ -111,7 +111,14 @@ Test(daemon, notifies_systemd_and_serves_every_endpoint)
     cr_assert(strstr(r.body, "detectd_up 1\n"), "%s", r.body);
     cr_assert(strstr(r.body, "detectd_stage_latency_ms{stage=\"inference\",quantile=\"0.99\"}"));
     cr_assert(strstr(r.body, "detectd_detections_total{class=\"person\"}"), "%s", r.body);
+    cr_assert(strstr(r.body, "detectd_process_resident_bytes "), "%s", r.body);
     dh_response_free(&r);
+    /* the daemon's footprint (read once a second) */
+    double rss = 0;
+    for (int i = 0; i < 30 && rss <= 0; i++, usleep(100000)) rss = stat_of("process.rss_bytes");
+    cr_assert(rss > 4e6 && rss < 4e9, "rss %.0f", rss);
+    cr_assert_geq(stat_of("process.threads"), 4);
+    cr_assert_geq(stat_of("process.open_fds"), 3);
 
     /* /healthz */
     r = dh_get(d.port, "/healthz", NULL);
