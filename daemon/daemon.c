@@ -105,6 +105,9 @@ static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd
                           struct dd_pipeline_strings *strs, struct dd_family_info *fam,
                           struct dd_err *err)
 {
+    int stuck = dd_pipeline_reap_pending();
+    if (stuck >= PIPELINES_STUCK_MAX)
+        return dd_err_set(err, "%d pipelines are stuck starting or stopping: no new one", stuck);
     /* what the pipeline is made from, in one block a stuck create may keep (pipeline_reaper.h) */
     struct build_job {
         struct dd_pipeline_strings strs;
