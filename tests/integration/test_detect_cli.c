@@ -119,6 +119,35 @@ Test(detect_cli, frames_option_counts_from_zero, .timeout = 300)
     cJSON_Delete(f);
 }
 
+/* --track: from the third frame on, the people of vtest.avi carry object IDs (distinct in a
+ * frame); without it, no detection has one. */
+Test(detect_cli, track_gives_people_ids, .timeout = 300)
+{
+    for (int track = 0; track < 2; track++) {
+        char args[1024];
+        snprintf(args, sizeof(args), "--model %s --input %s --frames 6%s",
+                 tc_asset("packages/nanodet-w8a8.ddpkg"), tc_asset("media/vtest.avi"),
+                 track ? " --track" : "");
+        int lines;
+        cJSON *f = run_detect(args, &lines);
+        const cJSON *d, *dets = cJSON_GetObjectItem(f, "detections");
+        int with_id = 0, seen[64] = {0};
+        cJSON_ArrayForEach(d, dets)
+        {
+            const cJSON *id = cJSON_GetObjectItem(d, "id");
+            if (!id) continue;
+            with_id++;
+            cr_assert(id->valueint > 0 && id->valueint < 64 && !seen[id->valueint]++,
+                      "a bad or repeated id %d", id->valueint);
+        }
+        if (track)
+            cr_assert_geq(with_id, 3, "only %d tracked detections", with_id);
+        else
+            cr_assert_eq(with_id, 0);
+        cJSON_Delete(f);
+    }
+}
+
 static void expect_failure(const char *args, int status, const char *needle)
 {
     char cmd[2048], *out, *err;

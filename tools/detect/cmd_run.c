@@ -7,6 +7,7 @@
 #include "accel/qdetector.h"
 #include "detectors/detector.h"
 #include "media/media_input.h"
+#include "tracking/tracker.h"
 #include "accel/rtl/rtl_config.h"
 #include "tools/detect/commands.h"
 
@@ -22,6 +23,8 @@ static void usage(FILE *f)
         "  --threshold T      score threshold in [0,1] (default: the model's)\n"
         "  --iou I            NMS IoU threshold in [0,1] (default: the model's)\n"
         "  --max-detections K keep at most K boxes per frame (default: the model's)\n"
+        "  --track            track objects over the frames: \"id\" per detection of a tracked\n"
+        "                     object (tracking/tracker.h defaults)\n"
         "  --xclbin FILE      backend xrt: the accelerator's xclbin\n"
         "  --device INDEX|BDF backend xrt: the FPGA (default 0)\n"
         "  --rtl-config C     backends rtlsim, xrt: the accelerator's configuration\n"
@@ -38,8 +41,10 @@ static void print_frame(const struct dd_family_info *fi, int index, const struct
            img->height);
     for (size_t i = 0; i < dets->n; i++) {
         const struct dd_det *x = &dets->v[i];
-        printf("%s{\"label\":\"%s\",\"class\":%d,\"score\":%.4f,\"box\":[%.1f,%.1f,%.1f,%.1f]}",
-               i ? "," : "", fi->labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2, x->y2);
+        char id[24] = "";
+        if (x->id > 0) snprintf(id, sizeof(id), "\"id\":%d,", x->id);
+        printf("%s{%s\"label\":\"%s\",\"class\":%d,\"score\":%.4f,\"box\":[%.1f,%.1f,%.1f,%.1f]}",
+               i ? "," : "", id, fi->labels[x->cls], x->cls, x->score, x->x1, x->y1, x->x2, x->y2);
     }
     printf("]}\n");
     fflush(stdout);
@@ -58,9 +63,11 @@ int dd_cmd_run(int argc, char **argv)
                                              {"xclbin", required_argument, 0, 'x'},
                                              {"device", required_argument, 0, 'd'},
                                              {"rtl-config", required_argument, 0, 'R'},
+                                             {"track", no_argument, 0, 'T'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     const char *model = NULL, *input = NULL, *backend = NULL;
+    bool track = false;
     long frames = -1, from = 0, max_det = 0;
     struct dd_backend_opts bopts = {NULL, NULL, 0, NULL};
     struct dd_detect_opts opts = DD_DETECT_OPTS_DEFAULT;
@@ -104,6 +111,9 @@ int dd_cmd_run(int argc, char **argv)
         case 'd':
             bopts.xrt_device = optarg;
             break;
+        case 'T':
+            track = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -138,6 +148,14 @@ int dd_cmd_run(int argc, char **argv)
         dd_qdetector_close(qdet);
         return dd_cmd_fail(1, "%s", err.msg);
     }
+    struct dd_tracker *tracker = NULL;
+    struct dd_tracker_config tc = dd_tracker_config_default();
+    if (track && dd_tracker_create(&tc, &tracker, &err) != 0) {
+        dd_media_input_close(media);
+        dd_detector_close(det);
+        dd_qdetector_close(qdet);
+        return dd_cmd_fail(1, "%s", err.msg);
+    }
     struct dd_image img = {0};
     struct dd_det_list dets;
     dd_det_list_init(&dets);
@@ -152,12 +170,17 @@ int dd_cmd_run(int argc, char **argv)
             status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);
             break;
         }
+        if (tracker && dd_tracker_update(tracker, &dets, &err) != 0) {
+            status = dd_cmd_fail(1, "frame %d: %s", index, err.msg);
+            break;
+        }
         print_frame(fi, index, &img, &dets);
         done++;
     }
     if (status == 0 && rc < 0) status = dd_cmd_fail(1, "%s", err.msg);
     if (status == 0 && done == 0 && frames != 0)
         status = dd_cmd_fail(1, "%s: no frames to process", input);
+    dd_tracker_destroy(tracker);
     dd_det_list_destroy(&dets);
     dd_image_destroy(&img);
     dd_media_input_close(media);
