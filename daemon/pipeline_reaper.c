@@ -7,18 +7,22 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "common/clock.h"
+
 /* One retirement, shared by the caller and the reaping thread; whichever
  * finishes last frees it (the caller when the pipeline was destroyed in time,
  * the thread when the caller gave up waiting). */
+enum reap_job { REAP_DESTROY, REAP_START, REAP_CREATE };
+
 struct reaping {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
     struct dd_pipeline *p;
-    int start; /* 1: start p; 0: destroy it; 2: create p from cfg */
+    enum reap_job job;
     const struct dd_pipeline_config *cfg;
     void *cfg_owner;     /* freed with free() by the thread when abandoned */
     int done, abandoned; /* under mu */
-    int rc;              /* the start's */
+    int rc;              /* the start's or the create's */
     struct dd_err err;
 };
 
@@ -31,22 +35,27 @@ static void reaping_free(struct reaping *r)
     free(r);
 }
 
-static void *reap_main(void *arg)
+static void run_job(struct reaping *r)
 {
-    struct reaping *r = arg;
-    if (r->start == 2)
+    if (r->job == REAP_CREATE)
         r->rc = dd_pipeline_create(r->cfg, &r->p, &r->err);
-    else if (r->start)
+    else if (r->job == REAP_START)
         r->rc = dd_pipeline_start(r->p, &r->err);
     else
         dd_pipeline_destroy(r->p);
+}
+
+static void *reap_main(void *arg)
+{
+    struct reaping *r = arg;
+    run_job(r);
     pthread_mutex_lock(&r->mu);
     r->done = 1;
     int abandoned = r->abandoned;
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     if (abandoned) {
-        if (r->start) dd_pipeline_destroy(r->p); /* nobody wants it any more */
+        if (r->job != REAP_DESTROY) dd_pipeline_destroy(r->p); /* nobody wants it any more */
         free(r->cfg_owner);
         atomic_fetch_sub(&pending, 1);
         reaping_free(r);
@@ -71,16 +80,13 @@ static int run_within(struct reaping *r, double deadline_s, const struct dd_reap
     int rc = pthread_create(&tid, &ta, reap_main, r);
     pthread_attr_destroy(&ta);
     if (rc != 0) return -1;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long end = now.tv_sec * 1000000000LL + now.tv_nsec + (long long)(deadline_s * 1e9);
+    int64_t end = dd_now_ns() + (int64_t)(deadline_s * 1e9); /* CLOCK_MONOTONIC, as cv */
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long long t = now.tv_sec * 1000000000LL + now.tv_nsec;
+        int64_t t = dd_now_ns();
         if (r->done || t >= end) break;
-        long long slice = tick ? (long long)(tick->every_s * 1e9) : end - t;
-        long long until_ns = t + (slice < end - t ? slice : end - t);
+        int64_t slice = tick ? (int64_t)(tick->every_s * 1e9) : end - t;
+        int64_t until_ns = t + (slice < end - t ? slice : end - t);
         struct timespec until = {(time_t)(until_ns / 1000000000LL),
                                  (long)(until_ns % 1000000000LL)};
         while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &until) != ETIMEDOUT) {
@@ -118,28 +124,31 @@ int dd_pipeline_reap(struct dd_pipeline *p, double deadline_s, const struct dd_r
     return 0;
 }
 
+/* Runs a start or a create within deadline_s (on this thread when no other can start): its
+ * result, or -2 when it was abandoned (err: what did not finish, why that can happen). */
+static int job_within(struct reaping *r, double deadline_s, const struct dd_reap_tick *tick,
+                      const char *what, const char *why, struct dd_err *err)
+{
+    int rc = run_within(r, deadline_s, tick);
+    if (rc == 1) {
+        dd_err_set(err, "%s did not finish within %.0f s (%s): abandoned to finish on its own",
+                   what, deadline_s, why);
+        return -2;
+    }
+    if (rc < 0) run_job(r);
+    if (r->rc != 0) dd_err_set(err, "%s", r->err.msg);
+    return r->rc;
+}
+
 int dd_pipeline_start_within(struct dd_pipeline *p, double deadline_s,
                              const struct dd_reap_tick *tick, struct dd_err *err)
 {
     struct reaping *r = calloc(1, sizeof(*r));
     if (!r) return dd_err_set(err, "out of memory");
     r->p = p;
-    r->start = 1;
-    int rc = run_within(r, deadline_s, tick);
-    if (rc == 1) {
-        dd_err_set(err,
-                   "starting did not finish within %.0f s (a source or sink stuck in a call): "
-                   "abandoned to finish on its own",
-                   deadline_s);
-        return -2;
-    }
-    if (rc < 0) {
-        reaping_free(r);
-        return dd_pipeline_start(p, err);
-    }
-    rc = r->rc;
-    if (rc != 0) dd_err_set(err, "%s", r->err.msg);
-    reaping_free(r);
+    r->job = REAP_START;
+    int rc = job_within(r, deadline_s, tick, "starting", "a source or sink stuck in a call", err);
+    if (rc != -2) reaping_free(r);
     return rc;
 }
 
@@ -150,24 +159,13 @@ int dd_pipeline_create_within(const struct dd_pipeline_config *cfg, void *cfg_ow
     *out = NULL;
     struct reaping *r = calloc(1, sizeof(*r));
     if (!r) return dd_err_set(err, "out of memory");
-    r->start = 2;
+    r->job = REAP_CREATE;
     r->cfg = cfg;
     r->cfg_owner = cfg_owner;
-    int rc = run_within(r, deadline_s, tick);
-    if (rc == 1) {
-        dd_err_set(err,
-                   "opening the source and sink did not finish within %.0f s (a call that does "
-                   "not return): abandoned to finish on its own",
-                   deadline_s);
-        return -2;
-    }
-    if (rc < 0) {
-        reaping_free(r);
-        return dd_pipeline_create(cfg, out, err);
-    }
-    rc = r->rc;
+    int rc = job_within(r, deadline_s, tick, "opening the source and sink",
+                        "a call that does not return", err);
+    if (rc == -2) return rc;
     *out = r->p;
-    if (rc != 0) dd_err_set(err, "%s", r->err.msg);
     reaping_free(r);
     return rc;
 }
