@@ -190,6 +190,19 @@ static void label_value(char *out, size_t size, const char *v)
     out[k] = 0;
 }
 
+/* A counter by class: detectd_NAME{class="..."} for the classes with a non-zero count. */
+static void per_class(struct buf *b, const struct dd_daemon_status *s, const char *name,
+                      const char *help, const uint64_t *count)
+{
+    metric(b, name, "counter", help);
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
+        if (!count[c]) continue;
+        char label[64];
+        label_value(label, sizeof(label), s->labels && c < s->n_labels ? s->labels[c] : "?");
+        put(b, "detectd_%s{class=\"%s\"} %llu\n", name, label, (unsigned long long)count[c]);
+    }
+}
+
 char *dd_status_prometheus(const struct dd_daemon_status *s)
 {
     const struct dd_pipeline_stats *p = &s->pipeline;
@@ -249,23 +262,10 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
     metric(&b, "latency_ms", "gauge", "End-to-end latency (capture to output) by quantile.");
     put(&b, "detectd_latency_ms{quantile=\"0.5\"} %.3f\n", p->latency.p50_ms);
     put(&b, "detectd_latency_ms{quantile=\"0.99\"} %.3f\n", p->latency.p99_ms);
-    metric(&b, "detections_total", "counter", "Detections drawn, by class.");
-    for (int c = 0; c < DD_MAX_CLASSES; c++) {
-        if (!p->detections_per_class[c]) continue;
-        char name[64];
-        label_value(name, sizeof(name), s->labels && c < s->n_labels ? s->labels[c] : "?");
-        put(&b, "detectd_detections_total{class=\"%s\"} %llu\n", name,
-            (unsigned long long)p->detections_per_class[c]);
-    }
-    metric(&b, "objects_total", "counter",
-           "Distinct objects the tracker gave an ID, by class (this pipeline's run).");
-    for (int c = 0; c < DD_MAX_CLASSES; c++) {
-        if (!p->objects_per_class[c]) continue;
-        char name[64];
-        label_value(name, sizeof(name), s->labels && c < s->n_labels ? s->labels[c] : "?");
-        put(&b, "detectd_objects_total{class=\"%s\"} %llu\n", name,
-            (unsigned long long)p->objects_per_class[c]);
-    }
+    per_class(&b, s, "detections_total", "Detections drawn, by class.", p->detections_per_class);
+    per_class(&b, s, "objects_total",
+              "Distinct objects the tracker gave an ID, by class (this pipeline's run).",
+              p->objects_per_class);
     metric(&b, "detections_dropped_total", "counter",
            "Detections lost to an allocation failure (not drawn or not reported).");
     put(&b, "detectd_detections_dropped_total %llu\n", (unsigned long long)p->detections_dropped);

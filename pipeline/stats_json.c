@@ -21,6 +21,20 @@ static cJSON *stage_json(const struct dd_stage_summary *s, double cpu_ms)
     return o;
 }
 
+/* o[key]: {class name (or index): count} for the classes with a non-zero count. */
+static void add_per_class(cJSON *o, const char *key, const uint64_t *count,
+                          const char *const *class_names, int num_classes)
+{
+    cJSON *pc = cJSON_AddObjectToObject(o, key);
+    for (int c = 0; c < DD_MAX_CLASSES; c++) {
+        if (!count[c]) continue;
+        char num[16];
+        snprintf(num, sizeof(num), "%d", c);
+        cJSON_AddNumberToObject(pc, class_names && c < num_classes ? class_names[c] : num,
+                                (double)count[c]);
+    }
+}
+
 cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *const *class_names,
                               int num_classes)
 {
@@ -53,23 +67,9 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddNumberToObject(o, "process_cpu_ms", r3(s->process_cpu_ms));
     cJSON_AddNumberToObject(o, "detections", (double)s->detections);
     cJSON_AddNumberToObject(o, "detections_dropped", (double)s->detections_dropped);
-    cJSON *pc = cJSON_AddObjectToObject(o, "detections_per_class");
-    for (int c = 0; c < DD_MAX_CLASSES; c++) {
-        if (!s->detections_per_class[c]) continue;
-        char num[16];
-        snprintf(num, sizeof(num), "%d", c);
-        cJSON_AddNumberToObject(pc, class_names && c < num_classes ? class_names[c] : num,
-                                (double)s->detections_per_class[c]);
-    }
+    add_per_class(o, "detections_per_class", s->detections_per_class, class_names, num_classes);
     cJSON_AddNumberToObject(o, "objects_tracked", (double)s->objects_tracked);
-    cJSON *oc = cJSON_AddObjectToObject(o, "objects_per_class");
-    for (int c = 0; c < DD_MAX_CLASSES; c++) {
-        if (!s->objects_per_class[c]) continue;
-        char num[16];
-        snprintf(num, sizeof(num), "%d", c);
-        cJSON_AddNumberToObject(oc, class_names && c < num_classes ? class_names[c] : num,
-                                (double)s->objects_per_class[c]);
-    }
+    add_per_class(o, "objects_per_class", s->objects_per_class, class_names, num_classes);
     cJSON_AddNumberToObject(o, "detector_errors", (double)s->detector_errors);
     cJSON_AddNumberToObject(o, "sink_errors", (double)s->sink_errors);
     cJSON_AddNumberToObject(o, "source_reopens", (double)s->source_reopens);
