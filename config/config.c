@@ -12,6 +12,7 @@
 #include "common/listen_addr.h"
 #include "config/schema.h"
 #include "postproc/family.h"
+#include "tracking/zones.h"
 
 /* ---- values ---- */
 
@@ -164,6 +165,10 @@ static const char *type_syntax(const struct dd_cfg_key *k, char *buf, size_t siz
         return "comma-separated CLASS:SCORE pairs, scores in 0..1";
     case DD_CFG_LISTEN:
         return "IPV4:PORT or localhost:PORT";
+    case DD_CFG_ZONE:
+        return "NAME: x,y x,y x,y ... (3..16 points in 0..1, not crossing itself), or empty";
+    case DD_CFG_LINE:
+        return "NAME: x,y x,y (two distinct points in 0..1), or empty";
     }
     return "?";
 }
@@ -211,6 +216,19 @@ int dd_config_set(struct dd_config *c, const char *section, const char *name, co
         }
         memcpy(field, value, strlen(value) + 1);
         return 0;
+    case DD_CFG_ZONE:
+    case DD_CFG_LINE: {
+        if (strlen(value) >= k->size) goto bad;
+        struct dd_err ge;
+        struct dd_zone z;
+        struct dd_line l;
+        if (*value && (k->type == DD_CFG_ZONE ? dd_zone_parse(value, &z, &ge)
+                                              : dd_line_parse(value, &l, &ge)) != 0)
+            return dd_err_set(err, "[%s] %s: %s (accepted: %s)", section, name, ge.msg,
+                              type_syntax(k, syn, sizeof(syn)));
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    }
     case DD_CFG_BOOL: {
         static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
         for (int i = 0; i < 4; i++) {
@@ -339,6 +357,34 @@ struct parse_state {
     char last_sec_buf[64], last_key_buf[64];
 };
 
+/* Zones and lines may continue on indented lines, so their points are checked once the file is
+ * read (check_deferred); every other value at once. */
+static int set_or_defer(struct parse_state *ps, const struct dd_cfg_key *k, const char *section,
+                        const char *name, const char *value, struct dd_err *e)
+{
+    if (!k || (k->type != DD_CFG_ZONE && k->type != DD_CFG_LINE))
+        return dd_config_set(ps->c, section, name, value, e);
+    if (strlen(value) >= k->size)
+        return dd_err_set(e, "[%s] %s: value longer than %zu characters", section, name,
+                          k->size - 1);
+    memcpy((char *)ps->c + k->offset, value, strlen(value) + 1);
+    return 0;
+}
+
+static int check_deferred(struct parse_state *ps)
+{
+    for (size_t i = 0; i < dd_cfg_n_keys; i++) {
+        const struct dd_cfg_key *k = &dd_cfg_keys[i];
+        if (!ps->first_line[i] || (k->type != DD_CFG_ZONE && k->type != DD_CFG_LINE)) continue;
+        char value[DD_CFG_GEOM_MAX];
+        snprintf(value, sizeof(value), "%s", (const char *)ps->c + k->offset);
+        struct dd_err e = {{0}};
+        if (dd_config_set(ps->c, k->section, k->name, value, &e) != 0)
+            return dd_err_set(ps->err, "%s:%d: %s", ps->name, ps->first_line[i], e.msg);
+    }
+    return 0;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_state *ps = user;
@@ -357,7 +403,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
             char joined[DD_CFG_STR_MAX];
             const char *cur = (const char *)ps->c + k->offset;
             if (k->type != DD_CFG_STRING && k->type != DD_CFG_CLASSES &&
-                k->type != DD_CFG_CLASS_SCORES) {
+                k->type != DD_CFG_CLASS_SCORES && k->type != DD_CFG_ZONE &&
+                k->type != DD_CFG_LINE) {
                 dd_err_set(&e, "[%s] %s: only text values continue on indented lines", section,
                            name);
                 goto fail;
@@ -367,7 +414,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
                            DD_CFG_STR_MAX - 1);
                 goto fail;
             }
-            if (dd_config_set(ps->c, section, name, joined, &e) != 0) goto fail;
+            if (set_or_defer(ps, k, section, name, joined, &e) != 0) goto fail;
             return 1;
         }
         if (ps->first_line[idx]) {
@@ -377,7 +424,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
         }
         ps->first_line[idx] = ps->rd.line;
     }
-    if (dd_config_set(ps->c, section, name, value, &e) == 0) return 1;
+    if (set_or_defer(ps, k, section, name, value, &e) == 0) return 1;
 fail:
     ps->failed = 1;
     dd_err_set(ps->err, "%s:%d: %s", ps->name, ps->rd.line, e.msg);
@@ -399,7 +446,7 @@ static int parse(struct parse_state *ps)
         return dd_err_set(ps->err, "%s:%d: not a [section] header, a key = value line or a comment",
                           ps->name, rc);
     if (rc < 0) return dd_err_set(ps->err, "%s: cannot read the file", ps->name);
-    return 0;
+    return check_deferred(ps);
 }
 
 int dd_config_load_string(const char *name, const char *text, struct dd_config *c,
@@ -435,7 +482,7 @@ unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b)
             same = fa == fb || (isnan(fa) && isnan(fb));
         } else if (k->type == DD_CFG_STRING || k->type == DD_CFG_BACKEND ||
                    k->type == DD_CFG_CLASSES || k->type == DD_CFG_CLASS_SCORES ||
-                   k->type == DD_CFG_LISTEN) {
+                   k->type == DD_CFG_LISTEN || k->type == DD_CFG_ZONE || k->type == DD_CFG_LINE) {
             same = strcmp(pa, pb) == 0;
         } else {
             same = memcmp(pa, pb, k->size) == 0;
@@ -443,6 +490,22 @@ unsigned dd_config_diff(const struct dd_config *a, const struct dd_config *b)
         if (!same) m |= k->apply;
     }
     return m;
+}
+
+/* "# text" wrapped at 96 columns. */
+static void comment(FILE *f, const char *text)
+{
+    while (*text) {
+        size_t n = strlen(text), cut = n;
+        if (n > 94) {
+            cut = 94;
+            while (cut > 0 && text[cut] != ' ') cut--;
+            if (!cut) cut = 94;
+        }
+        fprintf(f, "# %.*s\n", (int)cut, text);
+        text += cut;
+        while (*text == ' ') text++;
+    }
 }
 
 void dd_config_write_sample(FILE *f)
@@ -454,13 +517,18 @@ void dd_config_write_sample(FILE *f)
                "# and sink changes rebuild the pipeline; an invalid file keeps the running one.\n"
                "# A long value may continue on indented lines.\n");
     for (size_t s = 0; s < dd_cfg_n_sections; s++) {
-        fprintf(f, "\n[%s]\n# %s\n", dd_cfg_sections[s].name, dd_cfg_sections[s].help);
+        fprintf(f, "\n[%s]\n", dd_cfg_sections[s].name);
+        comment(f, dd_cfg_sections[s].help);
         for (size_t i = 0; i < dd_cfg_n_keys; i++) {
             const struct dd_cfg_key *k = &dd_cfg_keys[i];
             if (strcmp(k->section, dd_cfg_sections[s].name) != 0) continue;
             char syn[128];
-            fprintf(f, "\n# %s\n# accepted: %s\n%s = %s\n", k->help,
-                    type_syntax(k, syn, sizeof(syn)), k->name, k->def);
+            char accepted[256];
+            snprintf(accepted, sizeof(accepted), "accepted: %s", type_syntax(k, syn, sizeof(syn)));
+            fputc('\n', f);
+            comment(f, k->help);
+            comment(f, accepted);
+            fprintf(f, "%s = %s\n", k->name, k->def);
         }
     }
 }

@@ -19,6 +19,7 @@
 #include "pipeline/pipeline.h"
 
 #define DD_CFG_STR_MAX 1024
+#define DD_CFG_GEOM_MAX 384
 
 struct dd_config {
     /* [source] */
@@ -52,8 +53,15 @@ struct dd_config {
     int tracker_enabled;
     float tracker_high_score, tracker_low_score, tracker_match_iou, tracker_low_match_iou;
     int tracker_min_hits, tracker_max_misses;
+    /* [zones], [lines]: "NAME: x,y x,y ..." or "" */
+    char zones[8][DD_CFG_GEOM_MAX];
+    char lines[8][DD_CFG_GEOM_MAX];
+    int zones_anchor; /* enum dd_scene_anchor */
+    int zones_min_frames;
+    /* [events] */
+    int events_history, events_snapshots, events_snapshot_width, events_snapshot_quality;
     /* [overlay] */
-    int overlay_boxes, overlay_fps;
+    int overlay_boxes, overlay_fps, overlay_zones;
     /* [sink] */
     char sink_output[DD_CFG_STR_MAX];
     char sink_drm_device[DD_CFG_STR_MAX];
@@ -81,7 +89,7 @@ enum dd_cfg_apply {
     DD_APPLY_MODEL = 2,    /* model package / backend: the detector is swapped */
     DD_APPLY_PIPELINE = 4, /* source, sink, policy: the pipeline is rebuilt */
     DD_APPLY_HTTP = 8,     /* listen address, limits: the HTTP server restarts */
-    DD_APPLY_PREVIEW = 16, /* preview size/rate/quality: set in place */
+    DD_APPLY_PREVIEW = 16, /* preview size/rate/quality, event history: set in place */
 };
 
 /* The embedded default (every key at its schema default). */

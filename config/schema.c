@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "isa/isa.h"
 #include "pipeline/pipeline.h"
+#include "tracking/scene.h"
 
 #define F(field) offsetof(struct dd_config, field), sizeof(((struct dd_config *)0)->field)
 #define INF HUGE_VAL
@@ -25,6 +26,8 @@ static const struct dd_cfg_choice policies[] = {
 /* the RTL configurations, in the order of dd_rtl_configs (accel/rtl/rtl_config.c) */
 const struct dd_cfg_choice dd_cfg_rtl_configs[] = {
     {"kv260", 0}, {"z7020", 1}, {"tiny", 2}, {NULL, 0}};
+static const struct dd_cfg_choice anchors[] = {
+    {"bottom_center", DD_ANCHOR_BOTTOM_CENTER}, {"center", DD_ANCHOR_CENTER}, {NULL, 0}};
 static const struct dd_cfg_choice log_levels[] = {
     {"err", DD_LOG_ERR},   {"warning", DD_LOG_WARNING}, {"notice", DD_LOG_NOTICE},
     {"info", DD_LOG_INFO}, {"debug", DD_LOG_DEBUG},     {NULL, 0}};
@@ -36,6 +39,18 @@ const struct dd_cfg_section dd_cfg_sections[] = {
     {"detector", "Which detections are kept. Applied live on reload."},
     {"tracker", "Object tracking over the detections: IDs that follow each object from frame to "
                 "frame (ByteTrack-style, a Kalman filter per object). Applied live on reload."},
+    {"zones",
+     "Zones: polygons of the picture in fractions of the frame (x right, y down). An object is "
+     "in a zone when its anchor is; occupancy and entries per class go to /api/stats, /metrics "
+     "and MQTT, entering and leaving raise events. Needs the tracker. Applied live; a zone "
+     "whose name and points stay the same keeps its counters."},
+    {"lines", "Counting lines A -> B in fractions of the frame: an object's anchor crossing from "
+              "the left of A->B to its right counts as in, the other way as out (a line drawn "
+              "left to right: in = downwards). Needs the tracker. Applied live; an unchanged "
+              "line keeps its counts."},
+    {"events",
+     "Events (object appeared / left, zone entered / left, line crossed) on the SSE stream "
+     "/api/events, in the history /api/events/recent, with JPEG snapshots."},
     {"overlay", "What is drawn on the frames. Applied live on reload."},
     {"sink", "Where annotated frames go."},
     {"http", "The stats endpoint, previews and dashboard (libmicrohttpd)."},
@@ -111,10 +126,63 @@ const struct dd_cfg_key dd_cfg_keys[] = {
      F(tracker_max_misses),
      "processed frames an object keeps its ID unseen (behind something, missed, standing still)"},
 
+    {"zones", "zone1", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[0]),
+     "zone 1: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty; e.g. door: "
+     "0.1,0.5 0.4,0.5 0.4,1 0.1,1"},
+    {"zones", "zone2", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[1]),
+     "zone 2: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone3", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[2]),
+     "zone 3: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone4", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[3]),
+     "zone 4: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone5", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[4]),
+     "zone 5: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone6", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[5]),
+     "zone 6: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone7", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[6]),
+     "zone 7: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "zone8", DD_CFG_ZONE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(zones[7]),
+     "zone 8: NAME: x,y x,y x,y ... (3 to 16 corners, not crossing itself), or empty"},
+    {"zones", "anchor", DD_CFG_ENUM, "bottom_center", 0, 0, anchors, 0, DD_APPLY_LIVE,
+     F(zones_anchor),
+     "the point of an object's box that places it in zones and across lines: bottom_center "
+     "(where it stands) or center"},
+    {"zones", "min_frames", DD_CFG_INT, "3", 1, 100, NULL, 0, DD_APPLY_LIVE, F(zones_min_frames),
+     "processed frames in a row inside (outside) a zone before an object enters (leaves) it"},
+
+    {"lines", "line1", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[0]),
+     "line 1: NAME: x,y x,y (A then B), or empty; e.g. gate: 0.2,0.6 0.8,0.6"},
+    {"lines", "line2", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[1]),
+     "line 2: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line3", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[2]),
+     "line 3: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line4", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[3]),
+     "line 4: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line5", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[4]),
+     "line 5: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line6", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[5]),
+     "line 6: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line7", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[6]),
+     "line 7: NAME: x,y x,y (A then B), or empty"},
+    {"lines", "line8", DD_CFG_LINE, "", 0, 0, NULL, 0, DD_APPLY_LIVE, F(lines[7]),
+     "line 8: NAME: x,y x,y (A then B), or empty"},
+
+    {"events", "history", DD_CFG_INT, "500", 10, 100000, NULL, 0, DD_APPLY_PREVIEW,
+     F(events_history), "events kept for /api/events/recent (the oldest go first)"},
+    {"events", "snapshots", DD_CFG_INT, "50", 0, 1000, NULL, 0, DD_APPLY_PREVIEW,
+     F(events_snapshots),
+     "JPEG snapshots kept (the latest events' ones; 0: none), /api/events/ID/snapshot.jpg"},
+    {"events", "snapshot_width", DD_CFG_INT, "640", 64, 1920, NULL, 0, DD_APPLY_PREVIEW,
+     F(events_snapshot_width), "width of the snapshots (height keeps the aspect)"},
+    {"events", "snapshot_quality", DD_CFG_INT, "80", 10, 100, NULL, 0, DD_APPLY_PREVIEW,
+     F(events_snapshot_quality), "JPEG quality of the snapshots"},
+
     {"overlay", "boxes", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_boxes),
      "draw boxes and labels"},
     {"overlay", "fps", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_fps),
      "draw the frame rate and model name"},
+    {"overlay", "zones", DD_CFG_BOOL, "true", 0, 0, NULL, 0, DD_APPLY_LIVE, F(overlay_zones),
+     "draw the zones (with their occupancy) and lines (with their in/out counts)"},
 
     {"sink", "output", DD_CFG_STRING, "null", 0, 0, NULL, 0, DD_APPLY_PIPELINE, F(sink_output),
      "null, drm[:CONNECTOR[@WxH]] (a display) or gst:DESCRIPTION (appsrc ! DESCRIPTION)"},

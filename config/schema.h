@@ -17,6 +17,8 @@ enum dd_cfg_type {
     DD_CFG_CLASSES,      /* comma-separated class names (string) */
     DD_CFG_CLASS_SCORES, /* comma-separated name:score pairs (string) */
     DD_CFG_LISTEN,       /* HOST:PORT (string) */
+    DD_CFG_ZONE,         /* NAME: x,y x,y x,y ... or empty (string, tracking/zones.h) */
+    DD_CFG_LINE,         /* NAME: x,y x,y or empty (string, tracking/zones.h) */
 };
 
 #define DD_CFG_AUTO 1u /* "auto" accepted: the model's / source's own */

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "daemon/detections_feed.h"
+#include "daemon/event_store.h"
 #include "daemon/history.h"
 #include "daemon/http_server.h"
 #include "daemon/notify.h"
@@ -54,6 +55,8 @@ struct daemon {
     struct dd_preview *preview;
     struct dd_history *hist;
     struct dd_http_server *http;
+    struct dd_scene *scene;        /* zones, lines and their counters: outlive pipelines */
+    struct dd_event_store *events; /* the scene's events and snapshots */
 
     int64_t t_start_ns, last_progress_ns, last_ping_ns, last_publish_ns, last_status_ns;
     int64_t last_second_ns, restart_at_ns, started_ns;
@@ -77,11 +80,18 @@ static struct dd_preview_config preview_config(const struct dd_config *c)
     return (struct dd_preview_config){c->preview_width, c->preview_fps, c->preview_quality};
 }
 
+static struct dd_event_store_config event_store_config(const struct dd_config *c)
+{
+    return (struct dd_event_store_config){c->events_history, c->events_snapshots,
+                                          c->events_snapshot_width, c->events_snapshot_quality};
+}
+
 static void on_frame(void *user, struct dd_frame *f, const struct dd_det_list *dets,
                      const char *const *labels, int n_labels)
 {
     struct daemon *d = user;
     double latency_ms = (double)(dd_now_ns() - f->t_capture_ns) / 1e6;
+    dd_event_store_offer(d->events, f, labels, n_labels);
     dd_feed_publish(d->feed, f->seq, f->width, f->height, dets, labels, n_labels, latency_ms);
     dd_preview_offer(d->preview, f);
 }
@@ -138,6 +148,7 @@ static int build_pipeline(struct daemon *d, const struct dd_config *c, struct dd
         reap_pipeline(d, p);
         return -1;
     }
+    dd_pipeline_set_scene(p, d->scene);
     dd_pipeline_set_frame_callback(p, on_frame, d);
     *out = p;
     return 0;
@@ -232,6 +243,8 @@ static void publish(struct daemon *d, int64_t now)
         d->last_pipeline_error_ns ? (double)(now - d->last_pipeline_error_ns) / 1e9 : -1;
     snprintf(s.model_path, sizeof(s.model_path), "%s", d->model_path);
     dd_preview_get_stats(d->preview, &s.preview);
+    dd_scene_get_counts(d->scene, &s.scene);
+    dd_event_store_get_stats(d->events, &s.events);
     dd_status_board_publish(d->board, &s);
 
     if (d->watchdog_usec && healthy && now - d->last_ping_ns >= (int64_t)d->watchdog_usec * 250) {
@@ -294,7 +307,7 @@ static int start_http(struct daemon *d, const struct dd_config *c, struct dd_err
                                 (size_t)c->http_max_request_bytes,
                                 (unsigned)c->http_timeout_s,
                                 c->http_request_deadline_s};
-    struct dd_http_sources src = {d->board, d->feed, d->preview, d->hist};
+    struct dd_http_sources src = {d->board, d->feed, d->preview, d->hist, d->events};
     if (dd_http_server_start(&hc, &src, &d->http, err) != 0) return -1;
     DD_LOG_N("http: dashboard on http://%s/%s", c->http_listen,
              *c->http_token ? " (bearer token required)" : "");
@@ -392,7 +405,9 @@ static void reload(struct daemon *d)
     }
     struct dd_tracker_config tcheck;
     const struct dd_tracker_config *tc = dd_tracker_config_from(nc, &tcheck);
-    if (tc && dd_tracker_config_check(tc, &err) != 0) {
+    struct dd_scene_config scene_cfg;
+    if ((tc && dd_tracker_config_check(tc, &err) != 0) ||
+        dd_scene_config_from(nc, &scene_cfg, &err) != 0) {
         reload_failed(d, err.msg);
         reap_pipeline(d, np);
         dd_qdetector_close(nq);
@@ -419,6 +434,9 @@ static void reload(struct daemon *d)
         }
     }
     /* 3. commit */
+    dd_scene_set_config(d->scene, &scene_cfg, NULL); /* checked above */
+    struct dd_event_store_config ec = event_store_config(nc);
+    dd_event_store_set_config(d->events, &ec);
     if (np) {
         drop_pipeline(d);
         d->restarts++;
@@ -556,6 +574,17 @@ int dd_daemon_run(const char *config_path)
     d->t_start_ns = d->last_second_ns = dd_now_ns();
     d->watchdog_usec = dd_notify_watchdog_usec();
     struct dd_preview_config pv = preview_config(&d->cfg);
+    struct dd_scene_config sc;
+    if (dd_scene_config_from(&d->cfg, &sc, &err) != 0) {
+        DD_LOG_E("config: %s", err.msg);
+        goto out;
+    }
+    struct dd_event_store_config ec = event_store_config(&d->cfg);
+    if (dd_scene_create(&sc, &d->scene, &err) != 0 ||
+        dd_event_store_create(&ec, &d->events, &err) != 0) {
+        DD_LOG_E("startup: %s", err.msg);
+        goto out;
+    }
     if (dd_status_board_create(&d->board) != 0 || dd_feed_create(&d->feed) != 0 ||
         dd_history_create((size_t)d->cfg.history_s, &d->hist) != 0 ||
         dd_preview_create(&pv, &d->preview, &err) != 0) {
@@ -625,6 +654,8 @@ out:
         return status;
     }
     dd_preview_destroy(d->preview);
+    dd_event_store_destroy(d->events);
+    dd_scene_destroy(d->scene);
     dd_history_destroy(d->hist);
     dd_feed_destroy(d->feed);
     dd_status_board_destroy(d->board);

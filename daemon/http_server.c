@@ -4,6 +4,7 @@
 #include "daemon/http_server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -167,7 +168,7 @@ static void mjpeg_free(void *cls)
 struct sse_stream {
     struct dd_http_server *s;
     int fd;
-    uint64_t seq;
+    uint64_t seq, event_seq;
     char *pending;
     size_t len, off;
     int64_t last_send_ns;
@@ -179,6 +180,21 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     struct sse_stream *e = cls;
     while (!e->pending) {
         if (atomic_load(&e->s->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
+        const char *type;
+        char *ev = e->s->src.events ? dd_event_store_next(e->s->src.events, e->event_seq, 0,
+                                                          &e->event_seq, &type)
+                                    : NULL;
+        if (ev) { /* the scene's events first: they are rarer and matter more */
+            size_t need = strlen(ev) + 96;
+            e->pending = malloc(need);
+            if (e->pending)
+                e->len = (size_t)snprintf(e->pending, need, "id: e%llu\nevent: %s\ndata: %s\n\n",
+                                          (unsigned long long)e->event_seq, type, ev);
+            free(ev);
+            if (!e->pending) return MHD_CONTENT_READER_END_WITH_ERROR;
+            e->off = 0;
+            break;
+        }
         char *json = dd_feed_wait_json(e->s->src.feed, e->seq, WAIT_STEP_MS, &e->seq);
         int64_t now = dd_now_ns();
         if (json) {
@@ -234,6 +250,39 @@ static enum MHD_Result send_stream(struct dd_http_server *s, struct MHD_Connecti
     MHD_destroy_response(r);
     dd_status_board_count_request(s->src.board, 0);
     return ret;
+}
+
+/* Sends a JPEG (the reference passes to the response). */
+static enum MHD_Result send_jpeg(struct dd_http_server *s, struct MHD_Connection *c,
+                                 struct dd_jpeg *j)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        j->size, j->data, (MHD_ContentReaderFreeCallback)dd_jpeg_unref, j);
+    if (!r) {
+        dd_jpeg_unref(j);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/jpeg");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    dd_status_board_count_request(s->src.board, 0);
+    return ret;
+}
+
+/* ?name=N: 0 and *out untouched when absent; -1 when not a number in [lo, hi]. */
+static int query_number(struct MHD_Connection *c, const char *name, uint64_t lo, uint64_t hi,
+                        uint64_t *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v) return 0;
+    char *end;
+    if (*v < '0' || *v > '9') return -1;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || n < lo || n > hi) return -1;
+    *out = n;
+    return 0;
 }
 
 /* ---- routing ---- */
@@ -322,23 +371,41 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         e->s = s;
         e->fd = connection_fd(c);
         e->last_send_ns = dd_now_ns();
+        e->event_seq = s->src.events ? dd_event_store_last(s->src.events) : 0; /* from now on */
         return send_stream(s, c, "text/event-stream", sse_read, sse_free, e);
+    }
+    if (strcmp(url, "/api/events/recent") == 0) {
+        if (!s->src.events) return send_error(s, c, MHD_HTTP_NOT_FOUND, "no events");
+        uint64_t after = 0, max = 100;
+        if (query_number(c, "after", 0, UINT64_MAX / 2, &after) != 0 ||
+            query_number(c, "max", 1, 100000, &max) != 0)
+            return send_error(s, c, MHD_HTTP_BAD_REQUEST,
+                              "after= and max= take numbers (max 1..100000)");
+        char *j = dd_event_store_json(s->src.events, after, (int)max);
+        if (!j) return send_error(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return send_text(s, c, MHD_HTTP_OK, "application/json", j, 1);
+    }
+    unsigned long long ev_seq;
+    int ev_end = 0;
+    if (sscanf(url, "/api/events/%20llu/snapshot.jpg%n", &ev_seq, &ev_end) == 1 && ev_end &&
+        url[ev_end] == 0 && url[12] >= '0' && url[12] <= '9') {
+        enum dd_snapshot_status why = DD_SNAPSHOT_NONE;
+        struct dd_jpeg *j =
+            s->src.events ? dd_event_store_snapshot(s->src.events, ev_seq, &why) : NULL;
+        if (!j)
+            return send_error(s, c,
+                              why == DD_SNAPSHOT_PENDING ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                         : MHD_HTTP_NOT_FOUND,
+                              why == DD_SNAPSHOT_PENDING
+                                  ? "snapshot being encoded: try again"
+                                  : "no snapshot for this event (unknown, too old, or none "
+                                    "taken)");
+        return send_jpeg(s, c, j);
     }
     if (strcmp(url, "/snapshot.jpg") == 0) {
         struct dd_jpeg *j = dd_preview_wait(s->src.preview, 0, 3000);
         if (!j) return send_error(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no frame yet");
-        struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-            j->size, j->data, (MHD_ContentReaderFreeCallback)dd_jpeg_unref, j);
-        if (!r) {
-            dd_jpeg_unref(j);
-            return MHD_NO;
-        }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/jpeg");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-        MHD_destroy_response(r);
-        dd_status_board_count_request(s->src.board, 0);
-        return ret;
+        return send_jpeg(s, c, j);
     }
     if (strcmp(url, "/stream.mjpg") == 0) {
         struct mjpeg_stream *m = calloc(1, sizeof(*m));

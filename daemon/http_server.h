@@ -4,6 +4,10 @@
  *   GET /api/history      chart samples       GET /healthz   200 while frames flow
  *   GET /api/detections   latest detections   GET /api/events  Server-Sent Events
  *   GET /snapshot.jpg     annotated preview   GET /stream.mjpg multipart MJPEG
+ *   GET /api/events/recent[?after=SEQ][&max=N]   the event history (oldest first)
+ *   GET /api/events/SEQ/snapshot.jpg              an event's snapshot
+ * /api/events sends each frame's detections (event: detections) and the scene's events
+ * (event: appeared | left | zone_enter | zone_leave | line_cross) as they happen.
  * With a token, every endpoint but /healthz needs "Authorization: Bearer T"
  * (or ?access_token=T, for the browser's <img> and EventSource). Only GET and
  * HEAD; requests over the size limit, unknown paths and methods get 4xx. */
@@ -12,6 +16,7 @@
 
 #include "common/error.h"
 #include "daemon/detections_feed.h"
+#include "daemon/event_store.h"
 #include "daemon/history.h"
 #include "daemon/preview.h"
 #include "daemon/status_board.h"
@@ -31,6 +36,7 @@ struct dd_http_sources {
     struct dd_feed *feed;
     struct dd_preview *preview;
     struct dd_history *history;
+    struct dd_event_store *events;
 };
 
 struct dd_http_server;

@@ -44,7 +44,8 @@ static int check_config(const char *path)
     }
     struct dd_tracker_config tc;
     const struct dd_tracker_config *t = dd_tracker_config_from(c, &tc);
-    if (t && dd_tracker_config_check(t, &err) != 0) {
+    struct dd_scene_config sc;
+    if ((t && dd_tracker_config_check(t, &err) != 0) || dd_scene_config_from(c, &sc, &err) != 0) {
         fprintf(stderr, "<3>%s: %s\n", path, err.msg);
         goto out;
     }

@@ -125,8 +125,26 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
     memcpy(s.roi, c->roi.v, sizeof(s.roi));
     s.overlay = c->overlay_boxes;
     s.overlay_fps = c->overlay_fps;
+    s.overlay_zones = c->overlay_zones;
     *out = s;
     return 0;
+}
+
+int dd_scene_config_from(const struct dd_config *c, struct dd_scene_config *out, struct dd_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->anchor = (enum dd_scene_anchor)c->zones_anchor;
+    out->min_frames = c->zones_min_frames;
+    for (int i = 0; i < 8; i++) {
+        if (*c->zones[i] && dd_zone_parse(c->zones[i], &out->zones[out->n_zones++], err) != 0)
+            return dd_err_prefix(err, "[zones] zone%d", i + 1);
+        if (*c->lines[i] && dd_line_parse(c->lines[i], &out->lines[out->n_lines++], err) != 0)
+            return dd_err_prefix(err, "[lines] line%d", i + 1);
+    }
+    if ((out->n_zones || out->n_lines) && !c->tracker_enabled)
+        return dd_err_set(err, "[zones]/[lines] follow objects by their IDs: they need [tracker] "
+                               "enabled = true");
+    return dd_scene_config_check(out, err);
 }
 
 const struct dd_tracker_config *dd_tracker_config_from(const struct dd_config *c,

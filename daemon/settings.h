@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "postproc/family.h"
 #include "pipeline/pipeline.h"
+#include "tracking/scene.h"
 
 /* Strings the pipeline config points into. */
 struct dd_pipeline_strings {
@@ -28,5 +29,10 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
 /* The [tracker] section as the tracker's tuning; NULL-returning when tracking is off. */
 const struct dd_tracker_config *dd_tracker_config_from(const struct dd_config *c,
                                                        struct dd_tracker_config *out);
+
+/* The [zones] and [lines] sections as the scene's config: fails on names used twice, or zones
+ * and lines while the tracker is off (they follow objects by their IDs). */
+int dd_scene_config_from(const struct dd_config *c, struct dd_scene_config *out,
+                         struct dd_err *err);
 
 #endif

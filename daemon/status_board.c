@@ -93,6 +93,45 @@ void dd_status_board_count_request(struct dd_status_board *b, int error)
     if (error) atomic_fetch_add(&b->errors, 1);
 }
 
+static void scene_json(cJSON *o, const struct dd_daemon_status *s)
+{
+    const struct dd_scene_counts *sc = &s->scene;
+    cJSON *zones = cJSON_AddObjectToObject(o, "zones");
+    for (int i = 0; i < sc->n_zones; i++) {
+        const struct dd_zone_counts *z = &sc->zones[i];
+        cJSON *zo = cJSON_AddObjectToObject(zones, z->name);
+        uint64_t occ[DD_MAX_CLASSES];
+        for (int c = 0; c < DD_MAX_CLASSES; c++)
+            occ[c] = z->occupancy_per_class[c] > 0 ? (uint64_t)z->occupancy_per_class[c] : 0;
+        cJSON_AddNumberToObject(zo, "occupancy", z->occupancy);
+        dd_stats_json_per_class(zo, "occupancy_per_class", occ, s->labels, s->n_labels);
+        cJSON_AddNumberToObject(zo, "entered", (double)z->entered);
+        dd_stats_json_per_class(zo, "entered_per_class", z->entered_per_class, s->labels,
+                                s->n_labels);
+    }
+    cJSON *lines = cJSON_AddObjectToObject(o, "lines");
+    for (int i = 0; i < sc->n_lines; i++) {
+        const struct dd_line_counts *l = &sc->lines[i];
+        cJSON *lo = cJSON_AddObjectToObject(lines, l->name);
+        cJSON_AddNumberToObject(lo, "in", (double)l->in);
+        cJSON_AddNumberToObject(lo, "out", (double)l->out);
+        dd_stats_json_per_class(lo, "in_per_class", l->in_per_class, s->labels, s->n_labels);
+        dd_stats_json_per_class(lo, "out_per_class", l->out_per_class, s->labels, s->n_labels);
+    }
+    const struct dd_event_store_stats *e = &s->events;
+    cJSON *ev = cJSON_AddObjectToObject(o, "events");
+    cJSON_AddNumberToObject(ev, "total", (double)e->events);
+    cJSON_AddNumberToObject(ev, "dropped", (double)sc->events_dropped);
+    cJSON_AddNumberToObject(ev, "kept", e->history_kept);
+    cJSON_AddNumberToObject(ev, "objects_followed", sc->objects);
+    cJSON_AddNumberToObject(ev, "snapshots_encoded", (double)e->snapshots_encoded);
+    cJSON_AddNumberToObject(ev, "snapshots_skipped", (double)e->snapshots_skipped);
+    cJSON_AddNumberToObject(ev, "snapshots_kept", e->snapshots_kept);
+    cJSON_AddNumberToObject(ev, "snapshot_bytes", (double)e->snapshot_bytes);
+    cJSON_AddNumberToObject(ev, "snapshot_cpu_ms",
+                            (double)(int64_t)(e->snapshot_cpu_ms * 1000) / 1000.0);
+}
+
 char *dd_status_json(const struct dd_daemon_status *s)
 {
     cJSON *o = cJSON_CreateObject();
@@ -130,6 +169,7 @@ char *dd_status_json(const struct dd_daemon_status *s)
                        : 0.0);
     }
     cJSON_AddItemToObject(o, "pipeline", pl);
+    scene_json(o, s);
     cJSON *pv = cJSON_AddObjectToObject(o, "preview");
     cJSON_AddNumberToObject(pv, "encoded", (double)s->preview.encoded);
     cJSON_AddNumberToObject(pv, "encode_cpu_ms",
@@ -203,6 +243,62 @@ static void per_class(struct buf *b, const struct dd_daemon_status *s, const cha
     }
 }
 
+static const char *class_label(const struct dd_daemon_status *s, int c, char *buf, size_t size)
+{
+    label_value(buf, size, s->labels && c < s->n_labels ? s->labels[c] : "?");
+    return buf;
+}
+
+static void scene_metrics(struct buf *b, const struct dd_daemon_status *s)
+{
+    const struct dd_scene_counts *sc = &s->scene;
+    char cl[64];
+    metric(b, "zone_occupancy", "gauge",
+           "Objects in each zone now: all classes, and by class for the classes that entered.");
+    for (int i = 0; i < sc->n_zones; i++) {
+        const struct dd_zone_counts *z = &sc->zones[i];
+        put(b, "detectd_zone_occupancy{zone=\"%s\"} %d\n", z->name, z->occupancy);
+        for (int c = 0; c < DD_MAX_CLASSES; c++)
+            if (z->entered_per_class[c])
+                put(b, "detectd_zone_occupancy{zone=\"%s\",class=\"%s\"} %d\n", z->name,
+                    class_label(s, c, cl, sizeof(cl)), z->occupancy_per_class[c]);
+    }
+    metric(b, "zone_entries_total", "counter", "Objects that entered each zone, by class.");
+    for (int i = 0; i < sc->n_zones; i++)
+        for (int c = 0; c < DD_MAX_CLASSES; c++)
+            if (sc->zones[i].entered_per_class[c])
+                put(b, "detectd_zone_entries_total{zone=\"%s\",class=\"%s\"} %llu\n",
+                    sc->zones[i].name, class_label(s, c, cl, sizeof(cl)),
+                    (unsigned long long)sc->zones[i].entered_per_class[c]);
+    metric(b, "line_crossings_total", "counter",
+           "Objects that crossed each line, by direction (in: left to right of A->B) and class.");
+    for (int i = 0; i < sc->n_lines; i++) {
+        const struct dd_line_counts *l = &sc->lines[i];
+        for (int c = 0; c < DD_MAX_CLASSES; c++) {
+            if (l->in_per_class[c])
+                put(b,
+                    "detectd_line_crossings_total{line=\"%s\",direction=\"in\",class=\"%s\"} "
+                    "%llu\n",
+                    l->name, class_label(s, c, cl, sizeof(cl)),
+                    (unsigned long long)l->in_per_class[c]);
+            if (l->out_per_class[c])
+                put(b,
+                    "detectd_line_crossings_total{line=\"%s\",direction=\"out\",class=\"%s\"} "
+                    "%llu\n",
+                    l->name, class_label(s, c, cl, sizeof(cl)),
+                    (unsigned long long)l->out_per_class[c]);
+        }
+    }
+    metric(b, "events_total", "counter", "Events raised (appeared, left, zones, lines).");
+    put(b, "detectd_events_total %llu\n", (unsigned long long)s->events.events);
+    metric(b, "event_snapshots_total", "counter",
+           "Event snapshots by result: encoded, or skipped (the encoder was behind).");
+    put(b, "detectd_event_snapshots_total{result=\"encoded\"} %llu\n",
+        (unsigned long long)s->events.snapshots_encoded);
+    put(b, "detectd_event_snapshots_total{result=\"skipped\"} %llu\n",
+        (unsigned long long)s->events.snapshots_skipped);
+}
+
 char *dd_status_prometheus(const struct dd_daemon_status *s)
 {
     const struct dd_pipeline_stats *p = &s->pipeline;
@@ -266,6 +362,7 @@ char *dd_status_prometheus(const struct dd_daemon_status *s)
     per_class(&b, s, "objects_total",
               "Distinct objects the tracker gave an ID, by class (this pipeline's run).",
               p->objects_per_class);
+    scene_metrics(&b, s);
     metric(&b, "detections_dropped_total", "counter",
            "Detections lost to an allocation failure (not drawn or not reported).");
     put(&b, "detectd_detections_dropped_total %llu\n", (unsigned long long)p->detections_dropped);

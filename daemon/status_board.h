@@ -7,9 +7,11 @@
 
 #include <stdint.h>
 
+#include "daemon/event_store.h"
 #include "daemon/preview.h"
 #include "daemon/process_stats.h"
 #include "pipeline/pipeline.h"
+#include "tracking/scene.h"
 
 struct dd_daemon_status {
     struct dd_pipeline_stats pipeline;
@@ -28,6 +30,8 @@ struct dd_daemon_status {
     struct dd_preview_stats preview;
     uint64_t http_requests, http_errors;
     struct dd_process_stats process;
+    struct dd_scene_counts scene;       /* zones and lines */
+    struct dd_event_store_stats events; /* history and snapshots */
 };
 
 struct dd_status_board;

@@ -38,7 +38,20 @@ void dd_frame_reset_annotations(struct dd_frame *f)
 {
     atomic_store(&f->det_state, DD_DET_NONE);
     dd_det_list_clear(&f->dets);
+    f->events.n = 0;
     f->t_detected_ns = 0;
+}
+
+void dd_frame_annotations_init(struct dd_frame *f)
+{
+    dd_det_list_init(&f->dets);
+    dd_event_list_init(&f->events);
+}
+
+void dd_frame_annotations_destroy(struct dd_frame *f)
+{
+    dd_det_list_destroy(&f->dets);
+    dd_event_list_destroy(&f->events);
 }
 
 void dd_copy_plane(uint8_t *dst, size_t dst_pitch, const uint8_t *src, size_t src_pitch,

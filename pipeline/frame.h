@@ -17,6 +17,7 @@
 #include "isa/isa.h"
 #include "pipeline/buffer.h"
 #include "postproc/detection.h"
+#include "tracking/scene.h"
 
 /* Detection state of a frame, advanced by the pipeline. */
 enum dd_frame_det_state {
@@ -48,6 +49,7 @@ struct dd_frame {
     /* annotations (written by the pipeline's stages in order) */
     _Atomic int det_state; /* enum dd_frame_det_state */
     struct dd_det_list dets;
+    struct dd_event_list events; /* the scene's events of this frame (tracking/scene.h) */
     int64_t t_detected_ns;
 
     /* producer's release hook and data */
@@ -71,6 +73,9 @@ void dd_frame_unref(struct dd_frame *f);
 
 /* Resets the annotations of a frame about to be delivered by a source. */
 void dd_frame_reset_annotations(struct dd_frame *f);
+/* The annotation lists of a frame a producer sets up / tears down (empty, then freed). */
+void dd_frame_annotations_init(struct dd_frame *f);
+void dd_frame_annotations_destroy(struct dd_frame *f);
 
 /* Copies rows bytes x row_bytes between planes of different pitches (the one
  * pixel copy routine of the pipeline; every caller counts its copies). */

@@ -24,7 +24,7 @@ struct dd_frame_pool {
 static void pool_free(struct dd_frame_pool *p)
 {
     for (unsigned i = 0; i < p->count; i++) {
-        dd_det_list_destroy(&p->slots[i].frame.dets);
+        dd_frame_annotations_destroy(&p->slots[i].frame);
         dd_buffer_free(&p->slots[i].buf);
     }
     free(p->slots);
@@ -74,7 +74,7 @@ int dd_frame_pool_create(uint32_t format, uint32_t width, uint32_t height, unsig
             return dd_err_prefix(err, "frame pool");
         }
         struct dd_frame *f = &s->frame;
-        dd_det_list_init(&f->dets);
+        dd_frame_annotations_init(f);
         f->plane[0] = s->buf.map + f->offset[0];
         f->plane[1] = format == DD_FRAME_NV12 ? s->buf.map + f->offset[1] : NULL;
         f->size = s->buf.size;

@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,11 @@ struct dd_pipeline {
     struct dd_source_stats src_stats;
     struct dd_sink_stats sink_stats;
     int threads_done;
-    struct dd_det_list last_dets; /* output thread: the latest detections shown */
-    struct dd_tracker *tracker;   /* detect thread */
-    int last_id;                  /* detect thread: the highest object ID seen */
+    struct dd_det_list last_dets;        /* output thread: the latest detections shown */
+    struct dd_tracker *tracker;          /* detect thread */
+    int last_id;                         /* detect thread: the highest object ID seen */
+    struct dd_scene *scene;              /* borrowed (dd_pipeline_set_scene); guarded by mu */
+    struct dd_scene_counts *draw_counts; /* output thread: the counts drawn (too big a stack) */
     dd_pipeline_frame_cb cb;
     void *cb_user;
 
@@ -198,25 +201,36 @@ void dd_pipeline_swap_detector(struct dd_pipeline *p, struct dd_qdetector *q)
     dd_qdetector_close(old);
 }
 
-/* Detect thread: brings the tracker in line with the wanted tracking, then tracks dets. */
-static int track(struct dd_pipeline *p, struct dd_det_list *dets, struct dd_err *err)
+/* Detect thread: brings the tracker in line with the wanted tracking, tracks dets, and runs
+ * the scene (zones, lines) over them, its events going on frame f. */
+static int track(struct dd_pipeline *p, struct dd_frame *f, struct dd_det_list *dets,
+                 struct dd_err *err)
 {
     pthread_mutex_lock(&p->mu);
     int dirty = p->track_dirty, on = p->track_on;
     struct dd_tracker_config c = p->track_cfg;
+    struct dd_scene *scene = p->scene;
     p->track_dirty = 0;
     pthread_mutex_unlock(&p->mu);
     if (dirty && !on) {
         dd_tracker_destroy(p->tracker);
         p->tracker = NULL;
+        if (scene) dd_scene_reset_objects(scene);
     } else if (dirty && p->tracker) {
         if (dd_tracker_set_config(p->tracker, &c, err) != 0) return -1;
     } else if (dirty) {
         if (dd_tracker_create(&c, &p->tracker, err) != 0) return -1;
-        p->last_id = 0; /* a new tracker counts from 1 */
+        p->last_id = 0; /* a new tracker counts from 1: its IDs are other objects */
+        if (scene) dd_scene_reset_objects(scene);
     }
     if (!p->tracker) return 0;
     if (dd_tracker_update(p->tracker, dets, err) != 0) return -1;
+    if (scene) {
+        const int *ended;
+        int n_ended = dd_tracker_ended(p->tracker, &ended);
+        dd_scene_update(scene, dets, ended, n_ended, f->width, f->height, f->seq,
+                        dd_realtime_ns() / 1000000, &f->events);
+    }
     for (size_t i = 0; i < dets->n; i++) { /* IDs only grow: a higher one is a new object */
         const struct dd_det *d = &dets->v[i];
         if (d->id <= p->last_id) continue;
@@ -253,7 +267,7 @@ static void *detect_main(void *arg)
         dd_det_list_clear(&dets);
         if (rc == 0) rc = dd_qdetector_postprocess(p->det, f->width, f->height, &s.opts, &dets, &e);
         if (rc == 0) dd_detect_settings_filter(&s, f->width, f->height, &dets);
-        if (rc == 0) rc = track(p, &dets, &e);
+        if (rc == 0) rc = track(p, f, &dets, &e);
         int64_t t3 = dd_now_ns(), c3 = dd_thread_cpu_ns();
         if (rc != 0) {
             set_error(p, "detector", &e);
@@ -310,6 +324,47 @@ static void draw_fps(struct dd_pipeline *p, const struct dd_yuv_image *img)
     dd_overlay_text(img, 4, 2, line, 2, white);
 }
 
+/* The scene's zones (outline, name and occupancy) and lines (name, in and out counts, a tick
+ * on the "in" side). */
+static void draw_scene(struct dd_pipeline *p, struct dd_scene *scene,
+                       const struct dd_yuv_image *img)
+{
+    struct dd_scene_config c = {.n_zones = 0};
+    struct dd_scene_counts *n = p->draw_counts;
+    dd_scene_get_config(scene, &c);
+    dd_scene_get_counts(scene, n);
+    float w = (float)img->width, h = (float)img->height;
+    struct dd_yuv_color zc = dd_yuv_from_rgb(255, 210, 0), lc = dd_yuv_from_rgb(0, 220, 255);
+    struct dd_yuv_color black = {16, 128, 128};
+    char text[96];
+    for (int i = 0; i < c.n_zones; i++) {
+        const struct dd_zone *z = &c.zones[i];
+        for (int k = 0; k < z->n; k++) {
+            int j = (k + 1) % z->n;
+            dd_overlay_line(img, (int)(z->x[k] * w), (int)(z->y[k] * h), (int)(z->x[j] * w),
+                            (int)(z->y[j] * h), 3, zc);
+        }
+        snprintf(text, sizeof(text), "%s: %d", z->name, n->zones[i].occupancy);
+        int x = (int)(z->x[0] * w) + 4, y = (int)(z->y[0] * h) + 4;
+        dd_overlay_fill(img, x - 2, y - 2, x + (int)strlen(text) * 16 + 2, y + 32, black);
+        dd_overlay_text(img, x, y, text, 2, zc);
+    }
+    for (int i = 0; i < c.n_lines; i++) {
+        const struct dd_line *l = &c.lines[i];
+        float ax = l->x0 * w, ay = l->y0 * h, bx = l->x1 * w, by = l->y1 * h;
+        dd_overlay_line(img, (int)ax, (int)ay, (int)bx, (int)by, 4, lc);
+        float mx = (ax + bx) / 2, my = (ay + by) / 2, len = hypotf(bx - ax, by - ay);
+        /* the right of A->B (y down): (-dy, dx) */
+        float nx = -(by - ay) / len, ny = (bx - ax) / len;
+        dd_overlay_line(img, (int)mx, (int)my, (int)(mx + nx * 24), (int)(my + ny * 24), 4, lc);
+        snprintf(text, sizeof(text), "%s in %llu out %llu", l->name,
+                 (unsigned long long)n->lines[i].in, (unsigned long long)n->lines[i].out);
+        int x = (int)(mx - nx * 40) - (int)strlen(text) * 8, y = (int)(my - ny * 40) - 16;
+        dd_overlay_fill(img, x - 2, y - 2, x + (int)strlen(text) * 16 + 2, y + 32, black);
+        dd_overlay_text(img, x, y, text, 2, lc);
+    }
+}
+
 static void *output_main(void *arg)
 {
     struct dd_pipeline *p = arg;
@@ -322,6 +377,7 @@ static void *output_main(void *arg)
         struct dd_detect_settings s = p->settings;
         const char *const *names = p->labels;
         int n_names = p->n_labels;
+        struct dd_scene *scene = s.overlay_zones ? p->scene : NULL;
         pthread_mutex_unlock(&p->mu);
         size_t dropped = st == DD_DET_DONE ? dd_det_list_copy(&p->last_dets, &f->dets) : 0;
         if (dropped) {
@@ -332,7 +388,7 @@ static void *output_main(void *arg)
             pthread_mutex_unlock(&p->mu);
         }
         int64_t t0 = dd_now_ns(), c0 = dd_thread_cpu_ns();
-        if (s.overlay || s.overlay_fps) {
+        if (s.overlay || s.overlay_fps || scene) {
             struct dd_yuv_image img = {f->format == DD_FRAME_NV12 ? DD_YUV_NV12 : DD_YUV_YUYV,
                                        f->width,
                                        f->height,
@@ -342,6 +398,7 @@ static void *output_main(void *arg)
                                        f->pitch[1]};
             struct dd_overlay_opts o = {3, 1, 1, names, n_names};
             dd_buffer_cpu_begin(f->fd, f->kind, 1);
+            if (scene) draw_scene(p, scene, &img);
             if (s.overlay) dd_overlay_detections(&img, &p->last_dets, &o);
             if (s.overlay_fps) draw_fps(p, &img);
             dd_buffer_cpu_end(f->fd, f->kind, 1);
@@ -412,7 +469,12 @@ int dd_pipeline_create(const struct dd_pipeline_config *cfg, struct dd_pipeline 
     for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_init(&p->stage[s]);
     dd_stage_stats_init(&p->latency);
     dd_det_list_init(&p->last_dets);
+    p->draw_counts = malloc(sizeof(*p->draw_counts));
     *out = p; /* from here dd_pipeline_destroy cleans up */
+    if (!p->draw_counts) {
+        dd_err_set(err, "out of memory");
+        goto fail;
+    }
     if (!dd_qdetector_is_package(cfg->model)) {
         dd_err_set(err, "%s: not a model package (make one with `detect compile`)", cfg->model);
         goto fail;
@@ -511,6 +573,7 @@ void dd_pipeline_destroy(struct dd_pipeline *p)
     dd_qdetector_close(p->det);
     dd_qdetector_close(p->pending_det);
     dd_det_list_destroy(&p->last_dets);
+    free(p->draw_counts);
     dd_tracker_destroy(p->tracker);
     for (int s = 0; s < DD_STAGE_COUNT; s++) dd_stage_stats_destroy(&p->stage[s]);
     dd_stage_stats_destroy(&p->latency);
@@ -561,6 +624,14 @@ void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_sett
 {
     pthread_mutex_lock(&p->mu);
     p->settings = *s;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void dd_pipeline_set_scene(struct dd_pipeline *p, struct dd_scene *scene)
+{
+    pthread_mutex_lock(&p->mu);
+    p->scene = scene;
+    p->track_dirty = 1; /* objects of another pipeline's tracker: the scene forgets them */
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -109,6 +109,10 @@ void dd_pipeline_set_settings(struct dd_pipeline *p, const struct dd_detect_sett
  * on a bad tuning. */
 int dd_pipeline_set_tracking(struct dd_pipeline *p, const struct dd_tracker_config *c,
                              struct dd_err *err);
+/* The scene (zones, lines, events; tracking/scene.h) the tracked detections go through, or
+ * NULL; borrowed: it must outlive the pipeline. Each processed frame's events go on the
+ * frame (f->events) the frame callback gets. */
+void dd_pipeline_set_scene(struct dd_pipeline *p, struct dd_scene *scene);
 void dd_pipeline_get_settings(struct dd_pipeline *p, struct dd_detect_settings *out);
 /* The detector running now (owned by the pipeline; valid until the next swap
  * is applied: read it only while the pipeline is stopped or before start). */

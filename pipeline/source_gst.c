@@ -181,7 +181,7 @@ static void gst_frame_release(struct dd_frame *f)
     struct gst_frame *g = (struct gst_frame *)f;
     gst_video_frame_unmap(&g->vframe);
     gst_buffer_unref(g->buf);
-    dd_det_list_destroy(&f->dets);
+    dd_frame_annotations_destroy(f);
     free(g);
 }
 
@@ -200,7 +200,7 @@ static int wrap_buffer(struct gst_source *s, GstBuffer *buf, const GstVideoInfo 
     g->buf = buf;
     struct dd_frame *f = &g->f;
     atomic_store(&f->refs, 1);
-    dd_det_list_init(&f->dets);
+    dd_frame_annotations_init(f);
     f->format = GST_VIDEO_INFO_FORMAT(vi) == GST_VIDEO_FORMAT_NV12 ? DD_FRAME_NV12 : DD_FRAME_YUYV;
     f->width = (uint32_t)GST_VIDEO_INFO_WIDTH(vi);
     f->height = (uint32_t)GST_VIDEO_INFO_HEIGHT(vi);

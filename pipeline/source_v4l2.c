@@ -77,7 +77,7 @@ static void open_unref(struct v4l2_open *d)
     for (uint32_t i = 0; i < d->n_bufs; i++) {
         if (d->bufs[i].dmabuf >= 0) close(d->bufs[i].dmabuf);
         if (d->bufs[i].map) v4l2_munmap(d->bufs[i].map, d->bufs[i].len);
-        dd_det_list_destroy(&d->bufs[i].frame.dets);
+        dd_frame_annotations_destroy(&d->bufs[i].frame);
     }
     if (d->fd >= 0) v4l2_close(d->fd);
     free(d);
@@ -203,7 +203,7 @@ static int open_device(struct v4l2_source *s, struct v4l2_open **out, struct dd_
             .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .index = i, .flags = O_RDWR | O_CLOEXEC};
         if (xioctl(fd, VIDIOC_EXPBUF, &eb) == 0) b->dmabuf = eb.fd;
         struct dd_frame *f = &b->frame;
-        dd_det_list_init(&f->dets);
+        dd_frame_annotations_init(f);
         if (d->fourcc != V4L2_PIX_FMT_MJPEG) {
             uint32_t ff = d->fourcc == V4L2_PIX_FMT_NV12 ? DD_FRAME_NV12 : DD_FRAME_YUYV;
             size_t need = dd_frame_layout(f, ff, d->width, d->height, d->pitch);

@@ -21,9 +21,8 @@ static cJSON *stage_json(const struct dd_stage_summary *s, double cpu_ms)
     return o;
 }
 
-/* o[key]: {class name (or index): count} for the classes with a non-zero count. */
-static void add_per_class(cJSON *o, const char *key, const uint64_t *count,
-                          const char *const *class_names, int num_classes)
+void dd_stats_json_per_class(cJSON *o, const char *key, const uint64_t *count,
+                             const char *const *class_names, int num_classes)
 {
     cJSON *pc = cJSON_AddObjectToObject(o, key);
     for (int c = 0; c < DD_MAX_CLASSES; c++) {
@@ -67,9 +66,10 @@ cJSON *dd_pipeline_stats_json(const struct dd_pipeline_stats *s, const char *con
     cJSON_AddNumberToObject(o, "process_cpu_ms", r3(s->process_cpu_ms));
     cJSON_AddNumberToObject(o, "detections", (double)s->detections);
     cJSON_AddNumberToObject(o, "detections_dropped", (double)s->detections_dropped);
-    add_per_class(o, "detections_per_class", s->detections_per_class, class_names, num_classes);
+    dd_stats_json_per_class(o, "detections_per_class", s->detections_per_class, class_names,
+                            num_classes);
     cJSON_AddNumberToObject(o, "objects_tracked", (double)s->objects_tracked);
-    add_per_class(o, "objects_per_class", s->objects_per_class, class_names, num_classes);
+    dd_stats_json_per_class(o, "objects_per_class", s->objects_per_class, class_names, num_classes);
     cJSON_AddNumberToObject(o, "detector_errors", (double)s->detector_errors);
     cJSON_AddNumberToObject(o, "sink_errors", (double)s->sink_errors);
     cJSON_AddNumberToObject(o, "source_reopens", (double)s->source_reopens);

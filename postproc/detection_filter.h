@@ -16,9 +16,10 @@ struct dd_detect_settings {
     float class_threshold[DD_MAX_CLASSES]; /* < 0: opts.score_threshold */
     uint8_t class_enabled[DD_MAX_CLASSES]; /* 0: dropped */
     int roi_enabled;
-    float roi[4];    /* x0, y0, x1, y1 in 0..1 of the frame: keep boxes whose centre is inside */
-    int overlay;     /* draw boxes and labels */
-    int overlay_fps; /* draw the FPS line */
+    float roi[4];      /* x0, y0, x1, y1 in 0..1 of the frame: keep boxes whose centre is inside */
+    int overlay;       /* draw boxes and labels */
+    int overlay_fps;   /* draw the FPS line */
+    int overlay_zones; /* draw the scene's zones and lines with their counts */
 };
 
 void dd_detect_settings_default(struct dd_detect_settings *s);

@@ -1,6 +1,7 @@
 #include "postproc/overlay.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +79,21 @@ void dd_overlay_box(const struct dd_yuv_image *img, int x1, int y1, int x2, int 
     dd_overlay_fill(img, x1, y2 + 1 - t, x2 + 1, y2 + 1, c); /* bottom */
     dd_overlay_fill(img, x1, y1, x1 + t, y2 + 1, c);         /* left */
     dd_overlay_fill(img, x2 + 1 - t, y1, x2 + 1, y2 + 1, c); /* right */
+}
+
+void dd_overlay_line(const struct dd_yuv_image *img, int x0, int y0, int x1, int y1, int t,
+                     struct dd_yuv_color c)
+{
+    if (t < 1) t = 1;
+    /* clip the walk to the frame grown by t: far-off endpoints cost nothing */
+    int lim = 2 * (int)(img->width + img->height) + 4 * t;
+    if (abs(x0) > lim || abs(y0) > lim || abs(x1) > lim || abs(y1) > lim) return;
+    int dx = abs(x1 - x0), dy = abs(y1 - y0), steps = dx > dy ? dx : dy;
+    for (int i = 0; i <= steps; i++) {
+        int x = steps ? x0 + (int)((int64_t)(x1 - x0) * i / steps) : x0;
+        int y = steps ? y0 + (int)((int64_t)(y1 - y0) * i / steps) : y0;
+        dd_overlay_fill(img, x - t / 2, y - t / 2, x - t / 2 + t, y - t / 2 + t, c);
+    }
 }
 
 static void put_pixel(const struct dd_yuv_image *img, int x, int y, struct dd_yuv_color c)

@@ -38,6 +38,10 @@ void dd_overlay_fill(const struct dd_yuv_image *img, int x0, int y0, int x1, int
 void dd_overlay_box(const struct dd_yuv_image *img, int x1, int y1, int x2, int y2, int t,
                     struct dd_yuv_color c);
 
+/* A straight line from (x0, y0) to (x1, y1), t pixels wide, clipped to the image. */
+void dd_overlay_line(const struct dd_yuv_image *img, int x0, int y0, int x1, int y1, int t,
+                     struct dd_yuv_color c);
+
 /* Text with its top-left corner at (x, y), scale 1..4; only the glyphs' set
  * pixels are written (luma fg, chroma of fg). Returns the width drawn. */
 int dd_overlay_text(const struct dd_yuv_image *img, int x, int y, const char *text, int scale,

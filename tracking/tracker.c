@@ -31,7 +31,9 @@ struct dd_tracker {
     int *det_track;
     unsigned char *track_used;
     struct pair *pairs;
-    size_t cap_dets, cap_used, cap_pairs;
+    int *ended; /* IDs of the confirmed tracks the last update dropped */
+    int n_ended;
+    size_t cap_dets, cap_used, cap_pairs, cap_ended;
 };
 
 /* noise as fractions of the box height (the usual SORT/DeepSORT weights) */
@@ -83,6 +85,7 @@ void dd_tracker_destroy(struct dd_tracker *t)
     free(t->det_track);
     free(t->track_used);
     free(t->pairs);
+    free(t->ended);
     free(t);
 }
 
@@ -100,6 +103,12 @@ int dd_tracker_tracks(const struct dd_tracker *t, int *confirmed)
     for (int i = 0; i < t->n_tracks; i++) n += t->tracks[i].id != 0;
     if (confirmed) *confirmed = n;
     return t->n_tracks;
+}
+
+int dd_tracker_ended(const struct dd_tracker *t, const int **ids)
+{
+    *ids = t->ended;
+    return t->n_ended;
 }
 
 /* ---- Kalman filter ---- */
@@ -223,7 +232,8 @@ int dd_tracker_update(struct dd_tracker *t, struct dd_det_list *dets, struct dd_
     if (grow((void **)&t->det_track, &t->cap_dets, nd + 1, sizeof(int)) ||
         grow((void **)&t->track_used, &t->cap_used, nt + 1, 1) ||
         grow((void **)&t->pairs, &t->cap_pairs, nd * nt + 1, sizeof(struct pair)) ||
-        grow((void **)&t->tracks, &t->cap_tracks, nt + nd + 1, sizeof(struct track)))
+        grow((void **)&t->tracks, &t->cap_tracks, nt + nd + 1, sizeof(struct track)) ||
+        grow((void **)&t->ended, &t->cap_ended, nt + 1, sizeof(int)))
         return dd_err_set(err, "tracker: out of memory");
     for (int j = 0; j < t->n_tracks; j++) {
         struct track *tr = &t->tracks[j];
@@ -247,10 +257,12 @@ int dd_tracker_update(struct dd_tracker *t, struct dd_det_list *dets, struct dd_
     }
     /* the unmatched: a tentative track ends, a confirmed one waits max_misses frames */
     int kept = 0;
+    t->n_ended = 0;
     for (int j = 0; j < t->n_tracks; j++) {
         struct track *tr = &t->tracks[j];
         if (!t->track_used[j]) {
-            if (!tr->id || ++tr->misses > t->c.max_misses) continue;
+            if (tr->id && ++tr->misses > t->c.max_misses) t->ended[t->n_ended++] = tr->id;
+            if (!tr->id || tr->misses > t->c.max_misses) continue;
             tr->k[2].v = tr->k[3].v = 0; /* unseen, it keeps its size */
         }
         t->tracks[kept++] = *tr;

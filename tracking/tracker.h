@@ -44,6 +44,10 @@ int dd_tracker_set_config(struct dd_tracker *t, const struct dd_tracker_config *
  * memory runs out; the tracker then stays as it was before the call. */
 int dd_tracker_update(struct dd_tracker *t, struct dd_det_list *dets, struct dd_err *err);
 
+/* The IDs of the confirmed tracks the last update ended (max_misses frames unseen): the
+ * objects that left. Valid until the next update. */
+int dd_tracker_ended(const struct dd_tracker *t, const int **ids);
+
 /* Live tracks (tentative included) and confirmed ones. */
 int dd_tracker_tracks(const struct dd_tracker *t, int *confirmed);
 

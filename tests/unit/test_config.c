@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "config/config.h"
 #include "config/schema.h"
+#include "tracking/scene.h"
 #include "daemon/settings.h"
 #include "postproc/labels.h"
 #include "tests_common.h"
@@ -60,7 +61,7 @@ Test(config, every_schema_key_has_help_and_an_apply_class)
             found |= !strcmp(dd_cfg_sections[s].name, k->section);
         cr_assert(found, "%s has no section entry", k->section);
     }
-    cr_assert_lt(dd_cfg_n_keys, 64, "the parser tracks at most 64 keys");
+    cr_assert_lt(dd_cfg_n_keys, 128, "the parser tracks at most 128 keys");
 }
 
 Test(config, values_of_every_type_parse)
@@ -315,4 +316,25 @@ Test(config, the_rtl_configurations_are_the_accelerators)
         cr_assert_str_eq(dd_cfg_rtl_configs[n].name, dd_rtl_configs[n].name,
                          "[model] rtl_config choice %zu", n);
     cr_assert_eq(n, dd_rtl_n_configs);
+}
+
+Test(config, zones_and_lines_are_checked_where_they_are_written)
+{
+    cr_assert_eq(load("[zones]\nzone1 = door: 0.1,0.5 0.4,0.5 0.4,1 0.1,1\nanchor = center\n"
+                      "[lines]\nline8 = gate: 0.2,0.6\n  0.8,0.6\n"),
+                 0, "%s", err.msg);
+    cr_assert_str_eq(cfg.lines[7], "gate: 0.2,0.6 0.8,0.6");
+    cr_assert_eq(cfg.zones_anchor, DD_ANCHOR_CENTER);
+    expect_error("[zones]\nzone1 = bow: 0,0 1,1 1,0 0,1\n",
+                 "test.conf:2: [zones] zone1: zone 'bow'");
+    expect_error("[zones]\nzone2 = big: 0,0 1.5,0 1,1\n", "outside the frame");
+    expect_error("[zones]\nzone3 = flat: 0,0 0.5,0.5 1,1\n", "no area");
+    expect_error("[lines]\nline1 = dot: 0.5,0.5 0.5,0.5\n", "same point");
+    expect_error("[lines]\nline9 = x: 0,0 1,1\n", "unknown key");
+    expect_error("[zones]\nanchor = feet\n", "bottom_center|center");
+    struct dd_config a, b;
+    dd_config_defaults(&a);
+    b = a;
+    snprintf(b.zones[0], sizeof(b.zones[0]), "z: 0,0 1,0 1,1");
+    cr_assert_eq(dd_config_diff(&a, &b), DD_APPLY_LIVE, "zones change live");
 }
