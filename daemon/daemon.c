@@ -244,6 +244,7 @@ static void publish(struct daemon *d, int64_t now)
     snprintf(s.model_path, sizeof(s.model_path), "%s", d->model_path);
     dd_preview_get_stats(d->preview, &s.preview);
     dd_scene_get_counts(d->scene, &s.scene);
+    dd_scene_get_config(d->scene, &s.scene_config);
     dd_event_store_get_stats(d->events, &s.events);
     dd_status_board_publish(d->board, &s);
 

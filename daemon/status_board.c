@@ -1,5 +1,6 @@
 #include "daemon/status_board.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,9 +94,18 @@ void dd_status_board_count_request(struct dd_status_board *b, int error)
     if (error) atomic_fetch_add(&b->errors, 1);
 }
 
+static cJSON *point(float x, float y)
+{
+    cJSON *p = cJSON_CreateArray();
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(round(x * 1e4) / 1e4));
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(round(y * 1e4) / 1e4));
+    return p;
+}
+
 static void scene_json(cJSON *o, const struct dd_daemon_status *s)
 {
     const struct dd_scene_counts *sc = &s->scene;
+    const struct dd_scene_config *cf = &s->scene_config;
     cJSON *zones = cJSON_AddObjectToObject(o, "zones");
     for (int i = 0; i < sc->n_zones; i++) {
         const struct dd_zone_counts *z = &sc->zones[i];
@@ -108,6 +118,12 @@ static void scene_json(cJSON *o, const struct dd_daemon_status *s)
         cJSON_AddNumberToObject(zo, "entered", (double)z->entered);
         dd_stats_json_per_class(zo, "entered_per_class", z->entered_per_class, s->labels,
                                 s->n_labels);
+        for (int k = 0; k < cf->n_zones; k++) { /* fractions of the frame */
+            if (strcmp(cf->zones[k].name, z->name) != 0) continue;
+            cJSON *pts = cJSON_AddArrayToObject(zo, "points");
+            for (int p = 0; p < cf->zones[k].n; p++)
+                cJSON_AddItemToArray(pts, point(cf->zones[k].x[p], cf->zones[k].y[p]));
+        }
     }
     cJSON *lines = cJSON_AddObjectToObject(o, "lines");
     for (int i = 0; i < sc->n_lines; i++) {
@@ -117,6 +133,11 @@ static void scene_json(cJSON *o, const struct dd_daemon_status *s)
         cJSON_AddNumberToObject(lo, "out", (double)l->out);
         dd_stats_json_per_class(lo, "in_per_class", l->in_per_class, s->labels, s->n_labels);
         dd_stats_json_per_class(lo, "out_per_class", l->out_per_class, s->labels, s->n_labels);
+        for (int k = 0; k < cf->n_lines; k++) {
+            if (strcmp(cf->lines[k].name, l->name) != 0) continue;
+            cJSON_AddItemToObject(lo, "a", point(cf->lines[k].x0, cf->lines[k].y0));
+            cJSON_AddItemToObject(lo, "b", point(cf->lines[k].x1, cf->lines[k].y1));
+        }
     }
     const struct dd_event_store_stats *e = &s->events;
     cJSON *ev = cJSON_AddObjectToObject(o, "events");

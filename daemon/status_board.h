@@ -30,8 +30,9 @@ struct dd_daemon_status {
     struct dd_preview_stats preview;
     uint64_t http_requests, http_errors;
     struct dd_process_stats process;
-    struct dd_scene_counts scene;       /* zones and lines */
-    struct dd_event_store_stats events; /* history and snapshots */
+    struct dd_scene_counts scene;        /* zones and lines */
+    struct dd_scene_config scene_config; /* their geometry (for the dashboard) */
+    struct dd_event_store_stats events;  /* history and snapshots */
 };
 
 struct dd_status_board;

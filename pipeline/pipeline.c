@@ -345,7 +345,9 @@ static void draw_scene(struct dd_pipeline *p, struct dd_scene *scene,
                             (int)(z->y[j] * h), 3, zc);
         }
         snprintf(text, sizeof(text), "%s: %d", z->name, n->zones[i].occupancy);
-        int x = (int)(z->x[0] * w) + 4, y = (int)(z->y[0] * h) + 4;
+        float cx = 0, cy = 0; /* the label at the corners' mean, clear of the FPS line */
+        for (int k = 0; k < z->n; k++) cx += z->x[k] / (float)z->n, cy += z->y[k] / (float)z->n;
+        int x = (int)(cx * w) - (int)strlen(text) * 8, y = (int)(cy * h) - 16;
         dd_overlay_fill(img, x - 2, y - 2, x + (int)strlen(text) * 16 + 2, y + 32, black);
         dd_overlay_text(img, x, y, text, 2, zc);
     }

@@ -126,7 +126,10 @@ PROBE = r"""(() => {
   return {updates: +$('updates').textContent, state: $('state').textContent,
           fps: $('fps').textContent, frames: $('frames').textContent,
           classes: $('classes').tBodies[0].rows.length, dets: $('dets').tBodies[0].rows.length,
-          img_w: img.naturalWidth, img_h: img.naturalHeight, luma_sd, red, chart_blue: blue};
+          img_w: img.naturalWidth, img_h: img.naturalHeight, luma_sd, red, chart_blue: blue,
+          zones: $('zones').tBodies[0].rows.length, lines: $('lines').tBodies[0].rows.length,
+          shapes: $('geometry').childElementCount, events: $('events').tBodies[0].rows.length,
+          snapshots: [...$('events').querySelectorAll('img')].filter((i) => i.complete && i.naturalWidth > 0).length};
 })()"""
 
 
@@ -144,7 +147,8 @@ def main():
     conf = os.path.join(tmp, "detectd.conf")
     with open(conf, "w") as f:
         f.write(f"[source]\nuri = {assets}/media/vtest-1080p.mp4\n"
-                f"[http]\nlisten = 127.0.0.1:{port}\n")
+                f"[http]\nlisten = 127.0.0.1:{port}\n"
+                "[zones]\nzone1 = left: 0,0 0.5,0 0.5,1 0,1\n[lines]\nline1 = mid: 0.5,0 0.5,1\n")
     log = open(os.path.join(tmp, "detectd.log"), "w+")
     daemon = subprocess.Popen([detectd, "--config", conf], stderr=log, stdout=subprocess.DEVNULL)
     browser = None
@@ -174,7 +178,8 @@ def main():
             if first is None and p["updates"] >= 1 and p["frames"] not in ("-", ""):
                 first = p
             if (first and p["updates"] >= first["updates"] + 3 and p["img_w"]
-                    and p["chart_blue"] > 50 and int(p["frames"]) > int(first["frames"])):
+                    and p["chart_blue"] > 50 and int(p["frames"]) > int(first["frames"])
+                    and p["events"] >= 1 and p["snapshots"] >= 1):
                 break
             time.sleep(1)
         print("probe:", json.dumps(p))
@@ -194,6 +199,11 @@ def main():
             fail("the fps line is not drawn in the chart")
         if p["classes"] < 1 or p["dets"] < 1:
             fail(f"no detections listed: {p}")
+        if p["zones"] != 1 or p["lines"] != 1 or p["shapes"] != 2:
+            fail(f"the zone and the line are not shown (rows {p['zones']}/{p['lines']}, "
+                 f"{p['shapes']} shapes drawn)")
+        if p["events"] < 1 or p["snapshots"] < 1:
+            fail(f"no events or snapshots listed: {p}")
         shot = browser.call("Page.captureScreenshot", {"format": "png"})["data"]
         png = base64.b64decode(shot)
         path = os.path.join(out, "dashboard.png")

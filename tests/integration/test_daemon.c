@@ -1015,3 +1015,116 @@ Test(daemon, command_line_and_startup_errors_are_clear)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* Zones and lines on the demo street: people enter the left half and cross the middle; the
+ * counters are in /api/stats and /metrics, events in the history, on the SSE stream and with a
+ * JPEG snapshot; a reload that keeps a zone keeps its counters; bad geometry is refused. */
+Test(daemon, zones_lines_and_events_follow_the_tracked_people, .timeout = 400)
+{
+    const char *scene = "\n[zones]\nzone1 = left: 0,0 0.5,0 0.5,1 0,1\n"
+                        "[lines]\nline1 = mid: 0.5,0 0.5,1\n";
+    dh_start(&d, base_config(scene), 0);
+    wait_ready();
+    double entered = 0, crossed = 0;
+    for (int i = 0; i < 600 && (entered < 2 || crossed < 1); i++) {
+        usleep(200000);
+        entered = stat_of("zones.left.entered");
+        crossed = stat_of("lines.mid.in") + stat_of("lines.mid.out");
+    }
+    cr_assert_geq(entered, 2, "people entering the left half");
+    cr_assert_geq(crossed, 1, "people crossing the middle");
+    cr_assert_geq(stat_of("zones.left.occupancy"), 0);
+    struct dh_response r = dh_get(d.port, "/metrics", NULL);
+    cr_assert(strstr(r.body, "detectd_zone_entries_total{zone=\"left\",class=\"person\"}"), "%s",
+              r.body);
+    cr_assert(strstr(r.body, "detectd_line_crossings_total{line=\"mid\",direction="), "%s", r.body);
+    cr_assert(strstr(r.body, "detectd_zone_occupancy{zone=\"left\"}"), "%s", r.body);
+    dh_response_free(&r);
+
+    /* the history, and the newest event's snapshot (a JPEG with the event's box) */
+    r = dh_get(d.port, "/api/events/recent?max=3", NULL);
+    cr_assert_eq(r.status, 200, "%s", r.head);
+    cr_assert(strstr(r.body, "\"type\":\"zone_enter\"") ||
+                  strstr(r.body, "\"type\":\"line_cross\"") ||
+                  strstr(r.body, "\"type\":\"appeared\"") || strstr(r.body, "\"type\":\"left\"") ||
+                  strstr(r.body, "\"type\":\"zone_leave\""),
+              "%s", r.body);
+    double last = dh_json_number(r.body, "last");
+    dh_response_free(&r);
+    cr_assert_gt(last, 0);
+    char path[96];
+    snprintf(path, sizeof(path), "/api/events/%.0f/snapshot.jpg", last);
+    int status = 0;
+    for (int i = 0; i < 50 && status != 200; i++) {
+        r = dh_get(d.port, path, NULL);
+        status = r.status;
+        if (status == 200) {
+            cr_assert(strstr(r.head, "image/jpeg"), "%s", r.head);
+            cr_assert(r.body_len > 1000 && (unsigned char)r.body[0] == 0xFF &&
+                      (unsigned char)r.body[1] == 0xD8);
+        } else {
+            cr_assert_eq(status, 503, "%s: %s", path, r.head); /* being encoded */
+            usleep(100000);
+        }
+        dh_response_free(&r);
+    }
+    cr_assert_eq(status, 200);
+    r = dh_get(d.port, "/api/events/999999999/snapshot.jpg", NULL);
+    cr_assert_eq(r.status, 404);
+    dh_response_free(&r);
+    r = dh_get(d.port, "/api/events/-1/snapshot.jpg", NULL);
+    cr_assert_eq(r.status, 404);
+    dh_response_free(&r);
+    r = dh_get(d.port, "/api/events/recent?after=x", NULL);
+    cr_assert_eq(r.status, 400);
+    dh_response_free(&r);
+
+    /* the SSE stream carries them as they happen, between the frames' detections */
+    const char *sse = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    int seen = 0;
+    for (int i = 0; i < 6 && !seen; i++) {
+        r = dh_raw(d.port, sse, strlen(sse), 4u << 20, 15000);
+        seen = r.body && (strstr(r.body, "event: appeared\ndata: {") ||
+                          strstr(r.body, "event: left\ndata: {") ||
+                          strstr(r.body, "event: zone_enter\ndata: {") ||
+                          strstr(r.body, "event: zone_leave\ndata: {") ||
+                          strstr(r.body, "event: line_cross\ndata: {"));
+        dh_response_free(&r);
+    }
+    cr_assert(seen, "no scene event on /api/events in 90 s");
+
+    /* a reload keeping the zone and the line (another line added, a threshold changed) keeps
+     * their counters */
+    entered = stat_of("zones.left.entered");
+    crossed = stat_of("lines.mid.in") + stat_of("lines.mid.out");
+    dh_write_config(&d, base_config("\n[zones]\nzone1 = left: 0,0 0.5,0 0.5,1 0,1\n"
+                                    "[lines]\nline1 = mid: 0.5,0 0.5,1\n"
+                                    "line2 = low: 0,0.7 1,0.7\n"
+                                    "[detector]\nscore_threshold = 0.4\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    for (int i = 0; i < 50 && stat_of("config.generation") < 2; i++) usleep(100000);
+    cr_assert_eq(stat_of("config.generation"), 2);
+    usleep(400000); /* a board published after the reload */
+    cr_assert_geq(stat_of("zones.left.entered"), entered, "the zone lost its counters");
+    cr_assert_geq(stat_of("lines.mid.in") + stat_of("lines.mid.out"), crossed);
+    cr_assert_geq(stat_of("lines.low.in"), 0, "the new line is counted");
+
+    /* bad geometry, or zones without the tracker: refused, the running scene stays */
+    dh_write_config(&d, base_config("\n[zones]\nzone1 = bow: 0,0 1,1 1,0 0,1\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    for (int i = 0; i < 50 && stat_of("config.reloads_failed") < 1; i++) usleep(100000);
+    char why[600];
+    stat_string("last_reload_error", why, sizeof(why));
+    cr_assert(strstr(why, "zone 'bow'") && strstr(why, "cross"), "%s", why);
+    dh_write_config(&d, base_config("\n[tracker]\nenabled = false\n"
+                                    "[lines]\nline1 = mid: 0.5,0 0.5,1\n"));
+    dh_signal(&d, SIGHUP);
+    cr_assert(dh_wait_notify(&d, "READY=1", 10000));
+    for (int i = 0; i < 50 && stat_of("config.reloads_failed") < 2; i++) usleep(100000);
+    stat_string("last_reload_error", why, sizeof(why));
+    cr_assert(strstr(why, "need [tracker] enabled = true"), "%s", why);
+    cr_assert_eq(stat_of("config.generation"), 2);
+    cr_assert_geq(stat_of("zones.left.entered"), entered);
+}
