@@ -77,6 +77,12 @@ struct dd_config {
     float preview_fps;
     int preview_quality;
     int history_s;
+    /* [mqtt] */
+    int mqtt_enabled, mqtt_port, mqtt_qos, mqtt_discovery, mqtt_queue_max, mqtt_keepalive_s;
+    char mqtt_host[256], mqtt_client_id[128], mqtt_username[128];
+    char mqtt_password_file[DD_CFG_STR_MAX], mqtt_tls_ca[DD_CFG_STR_MAX];
+    char mqtt_topic_prefix[160], mqtt_discovery_prefix[128];
+    float mqtt_stats_interval_s;
     /* [daemon] */
     enum dd_log_level log_level;
     float watchdog_stall_s;
@@ -90,6 +96,7 @@ enum dd_cfg_apply {
     DD_APPLY_PIPELINE = 4, /* source, sink, policy: the pipeline is rebuilt */
     DD_APPLY_HTTP = 8,     /* listen address, limits: the HTTP server restarts */
     DD_APPLY_PREVIEW = 16, /* preview size/rate/quality, event history: set in place */
+    DD_APPLY_MQTT = 32,    /* the MQTT client reconnects with the new settings */
 };
 
 /* The embedded default (every key at its schema default). */

@@ -13,6 +13,7 @@
 #include "daemon/detections_feed.h"
 #include "daemon/event_store.h"
 #include "daemon/history.h"
+#include "daemon/mqtt.h"
 #include "daemon/http_server.h"
 #include "daemon/notify.h"
 #include "daemon/pipeline_reaper.h"
@@ -55,8 +56,10 @@ struct daemon {
     struct dd_preview *preview;
     struct dd_history *hist;
     struct dd_http_server *http;
-    struct dd_scene *scene;        /* zones, lines and their counters: outlive pipelines */
-    struct dd_event_store *events; /* the scene's events and snapshots */
+    struct dd_scene *scene;          /* zones, lines and their counters: outlive pipelines */
+    struct dd_event_store *events;   /* the scene's events and snapshots */
+    struct dd_mqtt *mqtt;            /* NULL: [mqtt] off */
+    struct dd_mqtt_state mqtt_state; /* handed to it on each publish (too big for the stack) */
 
     int64_t t_start_ns, last_progress_ns, last_ping_ns, last_publish_ns, last_status_ns;
     int64_t last_second_ns, restart_at_ns, started_ns;
@@ -246,6 +249,23 @@ static void publish(struct daemon *d, int64_t now)
     dd_scene_get_counts(d->scene, &s.scene);
     dd_scene_get_config(d->scene, &s.scene_config);
     dd_event_store_get_stats(d->events, &s.events);
+    if (d->mqtt) {
+        dd_mqtt_get_stats(d->mqtt, &s.mqtt);
+        s.mqtt_enabled = 1;
+        struct dd_mqtt_state *ms = &d->mqtt_state;
+        ms->scene = s.scene;
+        ms->labels = s.labels;
+        ms->n_labels = s.n_labels;
+        ms->fps = s.fps_now;
+        ms->latency_p50_ms = s.pipeline.latency.p50_ms;
+        ms->latency_p99_ms = s.pipeline.latency.p99_ms;
+        ms->uptime_s = s.uptime_s;
+        ms->frames = s.pipeline.frames_output;
+        ms->detections = s.pipeline.detections;
+        ms->healthy = s.healthy;
+        snprintf(ms->model, sizeof(ms->model), "%s", s.pipeline.model);
+        dd_mqtt_set_state(d->mqtt, ms);
+    }
     dd_status_board_publish(d->board, &s);
 
     if (d->watchdog_usec && healthy && now - d->last_ping_ns >= (int64_t)d->watchdog_usec * 250) {
@@ -319,6 +339,24 @@ static void stop_http(struct daemon *d)
 {
     dd_http_server_stop(d->http);
     d->http = NULL;
+}
+
+/* ---- MQTT ---- */
+
+static int start_mqtt(struct daemon *d, const struct dd_config *c, struct dd_err *err)
+{
+    struct dd_mqtt_config mc;
+    const struct dd_mqtt_config *m = dd_mqtt_config_from(c, &mc);
+    if (!m) return 0;
+    if (dd_mqtt_start(m, d->events, &d->mqtt, err) != 0) return -1;
+    DD_LOG_N("mqtt: publishing to %s:%d%s", m->host, m->port, *m->tls_ca ? " (TLS)" : "");
+    return 0;
+}
+
+static void stop_mqtt(struct daemon *d)
+{
+    dd_mqtt_stop(d->mqtt);
+    d->mqtt = NULL;
 }
 
 /* ---- reload ---- */
@@ -407,8 +445,11 @@ static void reload(struct daemon *d)
     struct dd_tracker_config tcheck;
     const struct dd_tracker_config *tc = dd_tracker_config_from(nc, &tcheck);
     struct dd_scene_config scene_cfg;
+    struct dd_mqtt_config mcheck;
+    const struct dd_mqtt_config *mc = dd_mqtt_config_from(nc, &mcheck);
     if ((tc && dd_tracker_config_check(tc, &err) != 0) ||
-        dd_scene_config_from(nc, &scene_cfg, &err) != 0) {
+        dd_scene_config_from(nc, &scene_cfg, &err) != 0 ||
+        (mc && dd_mqtt_config_check(mc, &err) != 0)) {
         reload_failed(d, err.msg);
         reap_pipeline(d, np);
         dd_qdetector_close(nq);
@@ -438,6 +479,10 @@ static void reload(struct daemon *d)
     dd_scene_set_config(d->scene, &scene_cfg, NULL); /* checked above */
     struct dd_event_store_config ec = event_store_config(nc);
     dd_event_store_set_config(d->events, &ec);
+    if (diff & DD_APPLY_MQTT) {
+        stop_mqtt(d);
+        if (start_mqtt(d, nc, &err) != 0) DD_LOG_E("mqtt: %s", err.msg); /* checked above */
+    }
     if (np) {
         drop_pipeline(d);
         d->restarts++;
@@ -601,6 +646,10 @@ int dd_daemon_run(const char *config_path)
         DD_LOG_E("%s%s", err.msg, config_path ? "" : " (run scripts/setup for the demo assets)");
         goto out;
     }
+    if (start_mqtt(d, &d->cfg, &err) != 0) {
+        DD_LOG_E("%s", err.msg);
+        goto out;
+    }
     dd_shutdown_stage("starting the HTTP server");
     if (start_http(d, &d->cfg, &err) != 0) {
         DD_LOG_E("%s", err.msg);
@@ -645,6 +694,8 @@ out:
         DD_LOG_N("stopped: %llu frames out, %.1f fps, %llu detections",
                  (unsigned long long)st.frames_output, st.fps, (unsigned long long)st.detections);
     }
+    dd_shutdown_stage("stopping MQTT");
+    stop_mqtt(d);
     dd_shutdown_stage("stopping the HTTP server");
     stop_http(d);
     dd_shutdown_stage("releasing the pipeline");

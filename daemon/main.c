@@ -45,7 +45,10 @@ static int check_config(const char *path)
     struct dd_tracker_config tc;
     const struct dd_tracker_config *t = dd_tracker_config_from(c, &tc);
     struct dd_scene_config sc;
-    if ((t && dd_tracker_config_check(t, &err) != 0) || dd_scene_config_from(c, &sc, &err) != 0) {
+    struct dd_mqtt_config mc;
+    const struct dd_mqtt_config *m = dd_mqtt_config_from(c, &mc);
+    if ((t && dd_tracker_config_check(t, &err) != 0) || dd_scene_config_from(c, &sc, &err) != 0 ||
+        (m && dd_mqtt_config_check(m, &err) != 0)) {
         fprintf(stderr, "<3>%s: %s\n", path, err.msg);
         goto out;
     }

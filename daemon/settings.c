@@ -130,6 +130,26 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
     return 0;
 }
 
+const struct dd_mqtt_config *dd_mqtt_config_from(const struct dd_config *c,
+                                                 struct dd_mqtt_config *out)
+{
+    if (!c->mqtt_enabled) return NULL;
+    *out = (struct dd_mqtt_config){.host = c->mqtt_host,
+                                   .port = c->mqtt_port,
+                                   .client_id = c->mqtt_client_id,
+                                   .username = c->mqtt_username,
+                                   .password_file = c->mqtt_password_file,
+                                   .tls_ca = c->mqtt_tls_ca,
+                                   .topic_prefix = c->mqtt_topic_prefix,
+                                   .qos = c->mqtt_qos,
+                                   .stats_interval_s = c->mqtt_stats_interval_s,
+                                   .discovery = c->mqtt_discovery,
+                                   .discovery_prefix = c->mqtt_discovery_prefix,
+                                   .queue_max = c->mqtt_queue_max,
+                                   .keepalive_s = c->mqtt_keepalive_s};
+    return out;
+}
+
 int dd_scene_config_from(const struct dd_config *c, struct dd_scene_config *out, struct dd_err *err)
 {
     memset(out, 0, sizeof(*out));

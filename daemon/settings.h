@@ -5,6 +5,7 @@
 #define DD_DAEMON_SETTINGS_H
 
 #include "config/config.h"
+#include "daemon/mqtt.h"
 #include "postproc/family.h"
 #include "pipeline/pipeline.h"
 #include "tracking/scene.h"
@@ -29,6 +30,10 @@ int dd_settings_from_config(const struct dd_config *c, const struct dd_family_in
 /* The [tracker] section as the tracker's tuning; NULL-returning when tracking is off. */
 const struct dd_tracker_config *dd_tracker_config_from(const struct dd_config *c,
                                                        struct dd_tracker_config *out);
+
+/* The [mqtt] section as the client's config (pointing into c); NULL when MQTT is off. */
+const struct dd_mqtt_config *dd_mqtt_config_from(const struct dd_config *c,
+                                                 struct dd_mqtt_config *out);
 
 /* The [zones] and [lines] sections as the scene's config: fails on names used twice, or zones
  * and lines while the tracker is off (they follow objects by their IDs). */

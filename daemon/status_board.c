@@ -191,6 +191,15 @@ char *dd_status_json(const struct dd_daemon_status *s)
     }
     cJSON_AddItemToObject(o, "pipeline", pl);
     scene_json(o, s);
+    cJSON *mq = cJSON_AddObjectToObject(o, "mqtt");
+    cJSON_AddBoolToObject(mq, "enabled", s->mqtt_enabled);
+    cJSON_AddBoolToObject(mq, "connected", s->mqtt.connected);
+    cJSON_AddNumberToObject(mq, "connects", (double)s->mqtt.connects);
+    cJSON_AddNumberToObject(mq, "connect_failures", (double)s->mqtt.connect_failures);
+    cJSON_AddNumberToObject(mq, "published", (double)s->mqtt.published);
+    cJSON_AddNumberToObject(mq, "dropped", (double)s->mqtt.dropped);
+    cJSON_AddNumberToObject(mq, "queued", s->mqtt.queued);
+    cJSON_AddStringToObject(mq, "last_error", s->mqtt.last_error);
     cJSON *pv = cJSON_AddObjectToObject(o, "preview");
     cJSON_AddNumberToObject(pv, "encoded", (double)s->preview.encoded);
     cJSON_AddNumberToObject(pv, "encode_cpu_ms",
@@ -309,6 +318,17 @@ static void scene_metrics(struct buf *b, const struct dd_daemon_status *s)
                     l->name, class_label(s, c, cl, sizeof(cl)),
                     (unsigned long long)l->out_per_class[c]);
         }
+    }
+    if (s->mqtt_enabled) {
+        metric(b, "mqtt_connected", "gauge", "1 while connected to the MQTT broker.");
+        put(b, "detectd_mqtt_connected %d\n", s->mqtt.connected);
+        metric(b, "mqtt_messages_total", "counter",
+               "MQTT messages by result: published, or dropped (queue full while the broker was "
+               "away).");
+        put(b, "detectd_mqtt_messages_total{result=\"published\"} %llu\n",
+            (unsigned long long)s->mqtt.published);
+        put(b, "detectd_mqtt_messages_total{result=\"dropped\"} %llu\n",
+            (unsigned long long)s->mqtt.dropped);
     }
     metric(b, "events_total", "counter", "Events raised (appeared, left, zones, lines).");
     put(b, "detectd_events_total %llu\n", (unsigned long long)s->events.events);

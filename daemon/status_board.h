@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "daemon/event_store.h"
+#include "daemon/mqtt.h"
 #include "daemon/preview.h"
 #include "daemon/process_stats.h"
 #include "pipeline/pipeline.h"
@@ -33,6 +34,8 @@ struct dd_daemon_status {
     struct dd_scene_counts scene;        /* zones and lines */
     struct dd_scene_config scene_config; /* their geometry (for the dashboard) */
     struct dd_event_store_stats events;  /* history and snapshots */
+    int mqtt_enabled;
+    struct dd_mqtt_stats mqtt;
 };
 
 struct dd_status_board;

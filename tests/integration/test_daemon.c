@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "daemon_harness.h"
+#include "mqtt_broker.h"
 #include "tests_common.h"
 
 #define START_MS 120000 /* READY under ASan on 2 cores */
@@ -1127,4 +1128,90 @@ Test(daemon, zones_lines_and_events_follow_the_tracked_people, .timeout = 400)
     cr_assert(strstr(why, "need [tracker] enabled = true"), "%s", why);
     cr_assert_eq(stat_of("config.generation"), 2);
     cr_assert_geq(stat_of("zones.left.entered"), entered);
+}
+
+/* Whether /api/stats holds needle. */
+static int stat_has(const char *needle)
+{
+    struct dh_response r = dh_get(d.port, "/api/stats", NULL);
+    int yes = r.body && strstr(r.body, needle) != NULL;
+    dh_response_free(&r);
+    return yes;
+}
+
+/* frames out over secs seconds */
+static double frames_over(double secs)
+{
+    double a = stat_of("pipeline.frames_output");
+    usleep((useconds_t)(secs * 1e6));
+    return stat_of("pipeline.frames_output") - a;
+}
+
+/* The daemon with a real mosquitto broker: availability, retained zone state, Home Assistant
+ * discovery and events arrive; the broker stopping does not slow the pipeline, its return gets
+ * the state back; a daemon killed outright is announced offline by the broker (the will). */
+static struct mb_broker broker;
+
+static void stop_daemon_and_broker(void)
+{
+    dh_stop(&d);
+    mb_stop(&broker);
+}
+
+Test(daemon, mqtt_publishes_and_a_lost_broker_costs_the_pipeline_nothing, .timeout = 400,
+     .fini = stop_daemon_and_broker)
+{
+    cr_assert_eq(mb_start(&broker, 0, NULL), 0);
+    char extra[600];
+    snprintf(extra, sizeof(extra),
+             "\n[zones]\nzone1 = left: 0,0 0.5,0 0.5,1 0,1\n[lines]\nline1 = mid: 0.5,0 0.5,1\n"
+             "[mqtt]\nenabled = true\nhost = 127.0.0.1\nport = %u\nclient_id = cam\n"
+             "keepalive_s = 5\nstats_interval_s = 2\n",
+             broker.port);
+    struct mb_sub *sub = mb_subscribe(broker.port, "#");
+    cr_assert_not_null(sub);
+    dh_start(&d, base_config(extra), 0);
+    wait_ready();
+    char buf[4096];
+    cr_assert(mb_wait(sub, "detectd/cam/availability", "online", 20000, NULL, 0));
+    cr_assert(mb_wait(sub, "detectd/cam/zones/left/state", "\"occupancy\":", 20000, NULL, 0));
+    cr_assert(mb_wait(sub, "detectd/cam/lines/mid/state", "\"in\":", 20000, NULL, 0));
+    cr_assert(mb_wait(sub, "homeassistant/binary_sensor/cam/left_occupied/config", "occupancy",
+                      20000, NULL, 0));
+    cr_assert(mb_wait(sub, "detectd/cam/stats", "\"fps\":", 20000, buf, sizeof(buf)));
+    cr_assert(mb_wait(sub, "detectd/cam/events", "\"type\":", 120000, buf, sizeof(buf)),
+              "no event in 120 s");
+    cr_assert(strstr(buf, "\"id\":") && strstr(buf, "\"box\":["), "%s", buf);
+    cr_assert(stat_has("\"connected\":true"));
+    mb_close(sub);
+
+    /* the broker goes away: the frame rate holds, the stats say so */
+    double before = frames_over(6);
+    unsigned port = broker.port;
+    mb_stop(&broker);
+    for (int i = 0; i < 100 && !stat_has("\"connected\":false"); i++) usleep(100000);
+    cr_assert(stat_has("\"connected\":false"));
+    double during = frames_over(6);
+    cr_assert_geq(during, 0.7 * before, "frames in 6 s: %.0f with the broker, %.0f without", before,
+                  during);
+    struct dh_response r = dh_get(d.port, "/metrics", NULL);
+    cr_assert(strstr(r.body, "detectd_mqtt_connected 0"), "%s", r.body);
+    dh_response_free(&r);
+
+    /* it comes back (empty: persistence off): the daemon reconnects and says it all again */
+    cr_assert_eq(mb_start(&broker, port, NULL), 0);
+    for (int i = 0; i < 900 && !stat_has("\"connected\":true"); i++) usleep(100000);
+    cr_assert(stat_has("\"connected\":true"), "no reconnect within 90 s");
+    sleep(2);
+    sub = mb_subscribe(broker.port, "#");
+    cr_assert_eq(mb_wait(sub, "detectd/cam/zones/left/state", "\"occupancy\":", 20000, NULL, 0), 2,
+                 "the zone's state is retained again");
+    cr_assert_eq(mb_wait(sub, "homeassistant/sensor/cam/mid_in/config", NULL, 20000, NULL, 0), 2);
+
+    /* killed outright: the broker says offline for it */
+    dh_signal(&d, SIGKILL);
+    cr_assert(mb_wait(sub, "detectd/cam/availability", "offline", 30000, NULL, 0),
+              "no last will after the daemon died");
+    mb_close(sub);
+    mb_stop(&broker);
 }
