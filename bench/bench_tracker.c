@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "tracking/scene.h"
 #include "tracking/tracker.h"
 
 #define W 1920
@@ -348,23 +349,68 @@ int main(int argc, char **argv)
     struct scene big = {.next_id = 1, .max_alive = 50, .spawn_p = 1.0};
     for (int f = 0; f < 600; f++) scene_step(&big); /* fill the frame */
     enum { N_FRAMES = 1000 };
-    static double ms[N_FRAMES];
-    double total = 0;
+    static double ms[N_FRAMES], ms_scene[N_FRAMES];
+    double total = 0, total_scene = 0;
     int objects = 0;
+    /* the scene on top: 8 zones of 8 corners and 8 lines across the frame */
+    struct dd_scene_config zc = {.min_frames = 3};
+    for (int z = 0; z < DD_SCENE_MAX_ZONES; z++) {
+        char text[256];
+        float cx = 0.15f + 0.1f * (float)z, cy = 0.5f, r = 0.12f;
+        int n = snprintf(text, sizeof(text), "z%d:", z);
+        for (int k = 0; k < 8; k++)
+            n += snprintf(text + n, sizeof(text) - (size_t)n, " %.4f,%.4f",
+                          (double)(cx + r * cosf((float)k * 0.785398f)),
+                          (double)(cy + 1.6f * r * sinf((float)k * 0.785398f)));
+        if (dd_zone_parse(text, &zc.zones[zc.n_zones++], &err) != 0)
+            return fprintf(stderr, "%s\n", err.msg), 1;
+    }
+    for (int l = 0; l < DD_SCENE_MAX_LINES; l++) {
+        char text[96];
+        snprintf(text, sizeof(text), "l%d: %.3f,0.05 %.3f,0.95", l, 0.1 + 0.1 * l, 0.15 + 0.1 * l);
+        if (dd_line_parse(text, &zc.lines[zc.n_lines++], &err) != 0)
+            return fprintf(stderr, "%s\n", err.msg), 1;
+    }
+    struct dd_scene *scn;
+    if (dd_scene_create(&zc, &scn, &err) != 0) return fprintf(stderr, "%s\n", err.msg), 1;
+    struct dd_event_list evs;
+    dd_event_list_init(&evs);
+    uint64_t n_events = 0;
     for (int f = 0; f < N_FRAMES; f++) {
         scene_step(&big);
         detect(&big, &dets, gt, gt_id, &n_gt);
         objects += (int)dets.n;
         int64_t t0 = dd_now_ns();
         dd_tracker_update(t, &dets, &err);
-        ms[f] = (double)(dd_now_ns() - t0) / 1e6;
+        int64_t t1 = dd_now_ns();
+        const int *ended;
+        int n_ended = dd_tracker_ended(t, &ended);
+        evs.n = 0;
+        dd_scene_update(scn, &dets, ended, n_ended, 1920, 1080, (uint64_t)f, 0, &evs);
+        n_events += evs.n;
+        ms[f] = (double)(t1 - t0) / 1e6;
+        ms_scene[f] = (double)(dd_now_ns() - t1) / 1e6;
         total += ms[f];
+        total_scene += ms_scene[f];
     }
     for (int a = 1; a < N_FRAMES; a++) /* sort for the percentiles */
         for (int b = a; b > 0 && ms[b] < ms[b - 1]; b--) {
             double x = ms[b];
             ms[b] = ms[b - 1], ms[b - 1] = x;
         }
+    for (int a = 1; a < N_FRAMES; a++)
+        for (int b = a; b > 0 && ms_scene[b] < ms_scene[b - 1]; b--) {
+            double x = ms_scene[b];
+            ms_scene[b] = ms_scene[b - 1], ms_scene[b - 1] = x;
+        }
+    struct dd_scene_counts counts;
+    dd_scene_get_counts(scn, &counts);
+    printf("scene cost (8 zones of 8 corners, 8 lines, the same objects): %.4f ms per update on "
+           "average, p50 %.4f ms, p99 %.4f ms; %.2f events per frame, %d objects followed\n",
+           total_scene / N_FRAMES, ms_scene[N_FRAMES / 2], ms_scene[N_FRAMES * 99 / 100],
+           (double)n_events / N_FRAMES, counts.objects);
+    dd_scene_destroy(scn);
+    dd_event_list_destroy(&evs);
     printf("cost: %.1f detections per frame (50 people in the scene): %.4f ms per update on "
            "average, p50 %.4f ms, p99 %.4f ms (%d frames)\n",
            (double)objects / N_FRAMES, total / N_FRAMES, ms[N_FRAMES / 2], ms[N_FRAMES * 99 / 100],
