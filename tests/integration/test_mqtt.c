@@ -287,3 +287,49 @@ Test(mqtt, wrong_credentials_are_retried_and_said_right_ones_connect)
     c.topic_prefix = "a/#";
     cr_assert_eq(dd_mqtt_config_check(&c, &err), -1);
 }
+
+static void sh(const char *dir, const char *cmd)
+{
+    char full[1024];
+    snprintf(full, sizeof(full), "cd '%s' && %s >/dev/null 2>&1", dir, cmd);
+    cr_assert_eq(system(full), 0, "%s", cmd);
+}
+
+/* TLS against the broker's certificate, checked against tls_ca; another CA is refused. */
+Test(mqtt, tls_with_the_brokers_ca_connects_and_a_stranger_ca_does_not)
+{
+    cr_assert_eq(mb_start(&broker, 0, NULL), 0); /* for its directory */
+    mb_stop(&broker);
+    const char *dir = broker.dir;
+    sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
+            "-subj /CN=dd-test-ca");
+    sh(dir, "openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=127.0.0.1");
+    sh(dir, "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext && openssl x509 -req -in "
+            "srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 -extfile ext");
+    sh(dir, "openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.crt -days 2 "
+            "-subj /CN=stranger");
+    char conf[1024], ca[300], other[300];
+    snprintf(conf, sizeof(conf),
+             "allow_anonymous true\ncafile %s/ca.crt\ncertfile %s/srv.crt\nkeyfile %s/srv.key", dir,
+             dir, dir);
+    snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+    snprintf(other, sizeof(other), "%s/other.crt", dir);
+    cr_assert_eq(mb_start(&broker, 0, conf), 0);
+    struct dd_mqtt_config c = config(broker.port);
+    c.tls_ca = other;
+    start(&c);
+    struct dd_mqtt_stats st;
+    sleep(2);
+    dd_mqtt_get_stats(mq, &st);
+    cr_assert_eq(st.connected, 0, "connected with a CA that did not sign the broker");
+    cr_assert_neq(st.last_error[0], 0, "no reason given");
+    dd_mqtt_stop(mq);
+    mq = NULL;
+    c.tls_ca = ca;
+    start(&c);
+    cr_assert(wait_connected(1, 10000), "TLS with the broker's CA does not connect");
+    c.tls_ca = "/nonexistent/ca.crt";
+    struct dd_err err = {{0}};
+    cr_assert_eq(dd_mqtt_config_check(&c, &err), -1);
+    cr_assert(strstr(err.msg, "tls_ca"), "%s", err.msg);
+}
