@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pthread_timedjoin_np */
 #include "daemon/mqtt.h"
 
 #include <cjson/cJSON.h>
@@ -33,7 +34,9 @@ struct retained {
 
 struct dd_mqtt {
     struct mosquitto *mosq;
-    pthread_t tid;
+    pthread_t tid, conn_tid;
+    atomic_int conn_stop;
+    int keepalive_s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
@@ -399,7 +402,7 @@ static void *worker(void *arg)
             m->state_fresh = 0;
         }
         int64_t now = dd_now_ns();
-        if (now >= m->next_stats_ns) {
+        if (now >= m->next_stats_ns && atomic_load(&m->connected)) { /* not queued stale */
             queue_stats(m);
             m->next_stats_ns = now + (int64_t)(m->stats_interval_s * 1e9);
         }
@@ -448,6 +451,70 @@ static void *worker(void *arg)
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
+}
+
+/* ---- the connection thread ---- */
+
+/* Connects, runs libmosquitto's loop (which itself reconnects after a lost connection, with
+ * reconnect_delay_set's backoff) and, when the loop gives up (a fatal error: a name that does
+ * not resolve, TLS, a refused login), records why and starts again after its own backoff: the
+ * client never stops trying while the daemon runs. */
+static void *connection_main(void *arg)
+{
+    struct dd_mqtt *m = arg;
+    double delay = 1;
+    int connected_once = 0;
+    /* cancelled (stop_connection) only inside libmosquitto's blocking calls, never holding mu */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+    while (!atomic_load(&m->conn_stop)) {
+        pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+        int rc = connected_once ? mosquitto_reconnect(m->mosq)
+                                : mosquitto_connect(m->mosq, m->host, m->port, m->keepalive_s);
+        int err_no = errno;
+        if (rc == MOSQ_ERR_SUCCESS) {
+            connected_once = 1;
+            rc = mosquitto_loop_forever(m->mosq, 1000, 1);
+            err_no = errno;
+            if (atomic_load(&m->connected) || rc == MOSQ_ERR_SUCCESS) delay = 1;
+        } else if (!connected_once && rc != MOSQ_ERR_INVAL) {
+            connected_once = 1; /* the host and port are set: reconnect from now on */
+        }
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+        atomic_store(&m->connected, 0);
+        if (atomic_load(&m->conn_stop)) break;
+        pthread_mutex_lock(&m->mu);
+        if (rc != MOSQ_ERR_CONN_REFUSED) m->st.connect_failures++; /* on_connect counted it */
+        if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_CONN_REFUSED)
+            snprintf(m->st.last_error, sizeof(m->st.last_error), "%.128s:%d: %.100s", m->host,
+                     m->port, rc == MOSQ_ERR_ERRNO ? strerror(err_no) : mosquitto_strerror(rc));
+        char why[sizeof(m->st.last_error)];
+        snprintf(why, sizeof(why), "%s", m->st.last_error);
+        struct timespec until = dd_deadline_ms((int)(delay * 1000));
+        pthread_mutex_unlock(&m->mu);
+        DD_LOG_W("mqtt: %s (retrying in %.0f s)", why, delay);
+        pthread_mutex_lock(&m->mu);
+        while (!atomic_load(&m->conn_stop) && pthread_cond_timedwait(&m->cv, &m->mu, &until) == 0) {
+        }
+        pthread_mutex_unlock(&m->mu);
+        delay = delay * 2 > 60 ? 60 : delay * 2;
+    }
+    return NULL;
+}
+
+/* Ends the connection thread: at once when it waits or loops; one stuck in a connect to a
+ * silent host or in libmosquitto's reconnect delay is cancelled after a second. */
+static void stop_connection(struct dd_mqtt *m)
+{
+    atomic_store(&m->conn_stop, 1);
+    mosquitto_disconnect(m->mosq); /* makes the loop return */
+    pthread_mutex_lock(&m->mu);
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    struct timespec until = dd_deadline_ms(1000);
+    if (pthread_timedjoin_np(m->conn_tid, NULL, &until) != 0) {
+        pthread_cancel(m->conn_tid);
+        pthread_join(m->conn_tid, NULL);
+    }
 }
 
 /* ---- life ---- */
@@ -504,6 +571,7 @@ int dd_mqtt_start(const struct dd_mqtt_config *c, struct dd_event_store *es, str
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_publish_callback_set(m->mosq, on_publish);
     mosquitto_log_callback_set(m->mosq, on_log);
+    mosquitto_threaded_set(m->mosq, true); /* our threads: the connection's and the publisher's */
     mosquitto_reconnect_delay_set(m->mosq, 1, 60, true);
     mosquitto_max_inflight_messages_set(m->mosq, MAX_INFLIGHT);
     int rc = mosquitto_will_set(m->mosq, avail, 7, "offline", 1, true);
@@ -519,19 +587,13 @@ int dd_mqtt_start(const struct dd_mqtt_config *c, struct dd_event_store *es, str
         dd_err_set(err, "mqtt: %s", mosquitto_strerror(rc));
         goto fail;
     }
-    rc = mosquitto_connect_async(m->mosq, m->host, m->port, c->keepalive_s);
-    if (rc != MOSQ_ERR_SUCCESS) { /* e.g. a name that does not resolve yet: the loop retries */
-        snprintf(m->st.last_error, sizeof(m->st.last_error), "connect to %.128s:%d: %.80s", m->host,
-                 m->port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-        m->st.connect_failures++;
-        DD_LOG_W("mqtt: %s (retrying)", m->st.last_error);
-    }
-    if (mosquitto_loop_start(m->mosq) != MOSQ_ERR_SUCCESS) {
-        dd_err_set(err, "mqtt: cannot start the client's thread");
+    m->keepalive_s = c->keepalive_s;
+    if (pthread_create(&m->conn_tid, NULL, connection_main, m) != 0) {
+        dd_err_set(err, "mqtt: cannot start the connection thread");
         goto fail;
     }
     if (pthread_create(&m->tid, NULL, worker, m) != 0) {
-        mosquitto_loop_stop(m->mosq, true);
+        stop_connection(m);
         dd_err_set(err, "mqtt: cannot start the publishing thread");
         goto fail;
     }
@@ -562,8 +624,7 @@ void dd_mqtt_stop(struct dd_mqtt *m)
         for (int i = 0; i < 20 && atomic_load(&m->inflight) > 0; i++) usleep(50000);
         mosquitto_disconnect(m->mosq);
     }
-    /* a client stuck connecting to a silent host is not waited for */
-    mosquitto_loop_stop(m->mosq, !connected);
+    stop_connection(m);
     mosquitto_destroy(m->mosq);
     for (int i = 0; i < m->q_len; i++) {
         struct msg *q = &m->queue[(m->q_head + i) % m->queue_max];

@@ -13,8 +13,11 @@
  *   DISCOVERY_PREFIX/binary_sensor|sensor/CLIENT_ID/OBJECT/config   (retained; emptied when a
  *                          zone or line goes away)
  *
- * libmosquitto's own thread holds the connection and reconnects with a delay doubling from 1 s
- * to 60 s; a thread of ours queues and publishes. Events wait in a bounded queue (queue_max;
+ * A connection thread runs libmosquitto's loop, which reconnects after a lost connection with a
+ * delay doubling from 1 s to 60 s; when the loop gives up (a name that does not resolve, a TLS
+ * failure, a refused login) the thread starts over with the same backoff, so the client never
+ * stops trying; stopping cancels a connect stuck on a silent host after a second. A publishing
+ * thread queues and publishes. Events wait in a bounded queue (queue_max;
  * the oldest are dropped, counted) while the broker is away; retained state is kept as the
  * latest value per topic and sent again on every (re)connect, so a broker that restarts gets it
  * back. Nothing here runs on the pipeline's threads: a slow or absent broker costs the pipeline

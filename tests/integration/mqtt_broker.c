@@ -134,7 +134,7 @@ static void on_message(struct mosquitto *m, void *u, const struct mosquitto_mess
         s->v = realloc(s->v, (size_t)s->cap * sizeof(*s->v));
     }
     char *p = malloc((size_t)msg->payloadlen + 1);
-    memcpy(p, msg->payload, (size_t)msg->payloadlen);
+    if (msg->payloadlen) memcpy(p, msg->payload, (size_t)msg->payloadlen);
     p[msg->payloadlen] = 0;
     s->v[s->n++] = (struct rx){strdup(msg->topic), p, msg->retain};
     pthread_cond_broadcast(&s->cv);

@@ -333,3 +333,48 @@ Test(mqtt, tls_with_the_brokers_ca_connects_and_a_stranger_ca_does_not)
     cr_assert_eq(dd_mqtt_config_check(&c, &err), -1);
     cr_assert(strstr(err.msg, "tls_ca"), "%s", err.msg);
 }
+
+/* The client keeps trying whatever went wrong: no broker yet, a refused login, a name that does
+ * not resolve; and it stops at once even then. */
+Test(mqtt, retries_go_on_after_an_absent_broker_and_a_refused_login, .timeout = 180)
+{
+    cr_assert_eq(mb_start(&broker, 0, NULL), 0); /* a free port and a directory */
+    unsigned port = broker.port;
+    mb_stop(&broker);
+    struct dd_mqtt_config c = config(port);
+    start(&c);
+    sleep(2);
+    struct dd_mqtt_stats st;
+    dd_mqtt_get_stats(mq, &st);
+    cr_assert_eq(st.connected, 0);
+    cr_assert_geq(st.connect_failures, 1);
+    cr_assert(strstr(st.last_error, "refused"), "%s", st.last_error);
+    char conf[512], pwfile[256];
+    cr_assert_eq(mb_passwd(&broker, "someone", "else", pwfile, sizeof(pwfile)), 0);
+    snprintf(conf, sizeof(conf), "allow_anonymous false\npassword_file %s", pwfile);
+    cr_assert_eq(mb_start(&broker, port, conf), 0); /* now it answers, and refuses us */
+    uint64_t before = st.connect_failures;
+    for (int i = 0; i < 600; i++) {
+        dd_mqtt_get_stats(mq, &st);
+        if (strstr(st.last_error, "authori")) break;
+        usleep(100000);
+    }
+    cr_assert(strstr(st.last_error, "authori"), "%s", st.last_error);
+    cr_assert_gt(st.connect_failures, before);
+    mb_stop(&broker);
+    cr_assert_eq(mb_start(&broker, port, NULL), 0); /* and lets us in */
+    cr_assert(wait_connected(1, 120000), "no connection after the refusals: %s", st.last_error);
+    dd_mqtt_stop(mq);
+    mq = NULL;
+
+    c.host = "no-such-broker.invalid";
+    start(&c);
+    sleep(1);
+    dd_mqtt_get_stats(mq, &st);
+    cr_assert_eq(st.connected, 0);
+    cr_assert_neq(st.last_error[0], 0);
+    int64_t t0 = dd_now_ns();
+    dd_mqtt_stop(mq);
+    mq = NULL;
+    cr_assert_lt((double)(dd_now_ns() - t0) / 1e9, 3.0);
+}

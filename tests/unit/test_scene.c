@@ -112,7 +112,7 @@ static void step(struct dd_scene *s, const struct dd_det *d, int n, const int *e
                  struct dd_event_list *out)
 {
     struct dd_det v[8];
-    memcpy(v, d, sizeof(*d) * (size_t)n);
+    if (n) memcpy(v, d, sizeof(*d) * (size_t)n);
     struct dd_det_list l = {.v = v, .n = (size_t)n, .cap = 8};
     dd_scene_update(s, &l, ended, n_ended, W, H, ++frame_no, 1000, out);
 }
