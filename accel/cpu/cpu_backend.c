@@ -47,11 +47,21 @@ struct worker_arg {
     int index; /* 1 .. THREADS-1; the caller is worker 0 */
 };
 
-/* Persistent workers, started once per prepared program: run_rows hands each
- * a band of rows and waits for all of them. Between instructions both sides
- * spin for up to SPIN_NS before sleeping on the conditions: a futex wake-up
- * costs tens of microseconds here, and a frame runs ~50 instructions. */
-#define SPIN_NS 200000
+/* Persistent workers, started once per prepared program: run_rows publishes an
+ * instruction's rows and works on them itself; a worker that wakes in time joins
+ * and claims chunks too. Between instructions both sides spin for up to SPIN_NS
+ * before sleeping on the conditions: a futex wake-up costs tens of
+ * microseconds here, and a frame runs ~50 instructions.
+ *
+ * On a shared machine a worker may not run for milliseconds (another process
+ * has its core). The caller never waits for a worker that has not joined: when
+ * it runs out of rows it closes the instruction, and a worker that comes later
+ * sees it closed and skips it. The caller waits only for the workers that
+ * joined, and those hold at most one chunk each. The join state is one word:
+ * generation << 32 | closed << 31 | joined << 16 | finished. */
+#define SPIN_NS 50000
+#define GATE_CLOSED (1ull << 31)
+#define GATE_JOINED (1ull << 16)
 struct workers {
     bool sync_ready; /* mutex and conditions initialised */
     int n;           /* running workers; 0: everything runs on the caller */
@@ -60,7 +70,7 @@ struct workers {
     pthread_mutex_t mu;
     pthread_cond_t work, done;
     _Atomic unsigned generation; /* bumped (under mu) for every call */
-    _Atomic int pending;         /* workers still busy with this generation */
+    _Atomic uint64_t gate;       /* this generation's joins (see above) */
     _Atomic bool stop;
     const struct row_job *jobs;
 };
@@ -430,13 +440,31 @@ static bool spin_while_uint(_Atomic unsigned *v, unsigned value)
     }
 }
 
-static bool spin_while_positive(_Atomic int *v)
+/* Whether every worker that joined the closed gate g has finished. */
+static bool gate_done(uint64_t g)
+{
+    return ((g >> 16) & 0x7fff) == (g & 0xffff);
+}
+
+static bool spin_until_done(_Atomic uint64_t *gate)
 {
     int64_t t0 = dd_now_ns();
     for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(v, memory_order_acquire) <= 0) return true;
+        if (gate_done(atomic_load_explicit(gate, memory_order_acquire))) return true;
         cpu_relax();
         if (i % 64 == 0 && dd_now_ns() - t0 > SPIN_NS) return false;
+    }
+}
+
+/* Joins generation gen unless it is closed or over; returns whether it did. */
+static bool gate_join(_Atomic uint64_t *gate, unsigned gen)
+{
+    uint64_t g = atomic_load_explicit(gate, memory_order_acquire);
+    for (;;) {
+        if ((unsigned)(g >> 32) != gen || (g & GATE_CLOSED)) return false;
+        if (atomic_compare_exchange_weak_explicit(gate, &g, g + GATE_JOINED, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return true;
     }
 }
 
@@ -454,9 +482,11 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&w->stop)) break;
         seen = atomic_load_explicit(&w->generation, memory_order_acquire);
+        if (!gate_join(&w->gate, seen)) continue; /* the caller finished it without us */
         const struct row_job *j = &w->jobs[a->index];
         run_chunks(j);
-        if (atomic_fetch_sub_explicit(&w->pending, 1, memory_order_acq_rel) == 1) {
+        uint64_t g = atomic_fetch_add_explicit(&w->gate, 1, memory_order_acq_rel) + 1;
+        if ((g & GATE_CLOSED) && gate_done(g)) {
             pthread_mutex_lock(&w->mu); /* the caller may be between its check and its wait */
             pthread_cond_signal(&w->done);
             pthread_mutex_unlock(&w->mu);
@@ -536,14 +566,17 @@ static void run_rows_n(struct dd_cpu_prog *cp, uint32_t i, int8_t *arena,
     }
     pthread_mutex_lock(&w->mu);
     w->jobs = jobs;
-    atomic_store(&w->pending, w->n);
-    atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
+    unsigned gen = atomic_load_explicit(&w->generation, memory_order_relaxed) + 1;
+    atomic_store_explicit(&w->gate, (uint64_t)gen << 32, memory_order_release);
+    atomic_store_explicit(&w->generation, gen, memory_order_release);
     pthread_cond_broadcast(&w->work);
     pthread_mutex_unlock(&w->mu);
     run_chunks(&jobs[0]);
-    if (!spin_while_positive(&w->pending)) {
+    /* no rows left: close, then wait only for the workers that joined */
+    uint64_t g = atomic_fetch_or_explicit(&w->gate, GATE_CLOSED, memory_order_acq_rel);
+    if (!gate_done(g) && !spin_until_done(&w->gate)) {
         pthread_mutex_lock(&w->mu);
-        while (atomic_load(&w->pending) > 0) pthread_cond_wait(&w->done, &w->mu);
+        while (!gate_done(atomic_load(&w->gate))) pthread_cond_wait(&w->done, &w->mu);
         pthread_mutex_unlock(&w->mu);
     }
 }
