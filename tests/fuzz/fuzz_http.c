@@ -108,10 +108,12 @@ static struct dd_status_board *board;
 static struct dd_feed *feed;
 static struct dd_history *hist;
 static struct dd_preview *preview;
+static struct dd_event_store *events;
 
 static void stop_server(void)
 {
     dd_http_server_stop(server);
+    dd_event_store_destroy(events);
     dd_preview_destroy(preview);
     dd_history_destroy(hist);
     dd_feed_destroy(feed);
@@ -142,6 +144,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     dd_feed_publish(feed, 1, 1920, 1080, &dets, labels, 2, 12.5);
     struct dd_history_sample hs = {0};
     dd_history_add(hist, &hs);
+    /* three events, on a small grey frame: /api/events/recent and their snapshots */
+    struct dd_event_store_config ec = {.history = 16, .snapshots = 2, .width = 64, .quality = 70};
+    if (dd_event_store_create(&ec, &events, &err) != 0) {
+        fprintf(stderr, "fuzz_http: %s\n", err.msg);
+        abort();
+    }
+    static uint8_t pixels[64 * 64 * 3 / 2];
+    memset(pixels, 128, sizeof(pixels));
+    static struct dd_frame f;
+    f.format = DD_FRAME_NV12, f.width = 64, f.height = 64, f.fd = -1;
+    f.plane[0] = pixels, f.plane[1] = pixels + 64 * 64, f.pitch[0] = f.pitch[1] = 64;
+    dd_frame_annotations_init(&f);
+    for (int i = 1; i <= 3; i++) {
+        struct dd_event e = {.seq = (uint64_t)i,
+                             .kind = DD_EVENT_ZONE_ENTER,
+                             .id = i,
+                             .x2 = 20,
+                             .y2 = 30,
+                             .score = 0.8f};
+        snprintf(e.where, sizeof(e.where), "door");
+        dd_event_list_push(&f.events, &e);
+    }
+    dd_event_store_offer(events, &f, labels, 2);
+    dd_frame_annotations_destroy(&f);
 
     char listen[32];
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", free_port());
@@ -154,7 +180,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         .timeout_s = 5,
         .request_deadline_s = 2,
     };
-    struct dd_http_sources src = {board, feed, preview, hist};
+    struct dd_http_sources src = {board, feed, preview, hist, events};
     if (dd_http_server_start(&hc, &src, &server, &err) != 0) {
         fprintf(stderr, "fuzz_http: %s\n", err.msg);
         abort();
