@@ -1192,8 +1192,11 @@ Test(daemon, mqtt_publishes_and_a_lost_broker_costs_the_pipeline_nothing, .timeo
     for (int i = 0; i < 100 && !stat_has("\"connected\":false"); i++) usleep(100000);
     cr_assert(stat_has("\"connected\":false"));
     double during = frames_over(6);
-    cr_assert_geq(during, 0.7 * before, "frames in 6 s: %.0f with the broker, %.0f without", before,
+    /* a stalled pipeline would show ~0; the margin is for a loaded machine (sanitizers, tests
+     * beside this one) */
+    cr_assert_geq(during, 0.5 * before, "frames in 6 s: %.0f with the broker, %.0f without", before,
                   during);
+    cr_log_info("frames in 6 s: %.0f with the broker, %.0f without", before, during);
     struct dh_response r = dh_get(d.port, "/metrics", NULL);
     cr_assert(strstr(r.body, "detectd_mqtt_connected 0"), "%s", r.body);
     dh_response_free(&r);
