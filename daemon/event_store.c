@@ -52,21 +52,7 @@ static struct rec *at(struct dd_event_store *es, size_t i) /* i-th oldest */
     return &es->ring[(es->head + i) % es->cap];
 }
 
-/* The record of seq (binary search: seqs grow along the ring), or NULL. */
-static struct rec *find(struct dd_event_store *es, uint64_t seq)
-{
-    size_t lo = 0, hi = es->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (at(es, mid)->ev.seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < es->n && at(es, lo)->ev.seq == seq ? at(es, lo) : NULL;
-}
-
-/* The index of the first record after seq. */
+/* The index of the first record after seq (binary search: seqs grow along the ring). */
 static size_t first_after(struct dd_event_store *es, uint64_t seq)
 {
     size_t lo = 0, hi = es->n;
@@ -78,6 +64,13 @@ static size_t first_after(struct dd_event_store *es, uint64_t seq)
             hi = mid;
     }
     return lo;
+}
+
+/* The record of seq, or NULL. */
+static struct rec *find(struct dd_event_store *es, uint64_t seq)
+{
+    size_t i = seq ? first_after(es, seq - 1) : es->n;
+    return i < es->n && at(es, i)->ev.seq == seq ? at(es, i) : NULL;
 }
 
 static void drop_jpeg(struct dd_event_store *es, struct rec *r)
@@ -150,27 +143,11 @@ static void *encoder_main(void *arg)
         for (int k = 0; k < j->n; k++) {
             int64_t c0 = dd_thread_cpu_ns();
             struct dd_jpeg *jp = NULL;
-            unsigned char *out = NULL;
-            unsigned long out_size = 0;
-            if (copy && tj) {
+            if (copy) {
                 memcpy(copy, j->planes, size);
                 draw_rect_i420(copy, j->w, j->h, j->box[k]);
-                const unsigned char *pl[3] = {copy, copy + (size_t)j->w * j->h,
-                                              copy + (size_t)j->w * j->h * 5 / 4};
-                int strides[3] = {(int)j->w, (int)j->w / 2, (int)j->w / 2};
-                if (tjCompressFromYUVPlanes(tj, pl, (int)j->w, strides, (int)j->h, TJSAMP_420, &out,
-                                            &out_size, quality, TJFLAG_FASTDCT) == 0 &&
-                    (jp = calloc(1, sizeof(*jp)))) {
-                    atomic_init(&jp->refs, 1);
-                    jp->data = out;
-                    jp->size = out_size;
-                    jp->width = j->w;
-                    jp->height = j->h;
-                    jp->seq = j->seq[k];
-                    jp->t_ns = dd_now_ns();
-                } else {
-                    tjFree(out);
-                }
+                jp = dd_jpeg_encode_i420(tj, copy, j->w, j->h, quality);
+                if (jp) jp->seq = j->seq[k];
             }
             int64_t cpu = dd_thread_cpu_ns() - c0 + j->scale_cpu_ns / j->n;
             pthread_mutex_lock(&es->mu);
@@ -292,9 +269,8 @@ void dd_event_store_offer(struct dd_event_store *es, struct dd_frame *f, const c
 
     int64_t c0 = dd_thread_cpu_ns();
     struct job *j = calloc(1, sizeof(*j));
-    uint32_t dw = (uint32_t)c.width < f->width ? (uint32_t)c.width & ~1u : f->width & ~1u;
-    uint32_t dh = (uint32_t)((uint64_t)dw * f->height / f->width) & ~1u;
-    if (dh < 2) dh = 2;
+    uint32_t dw, dh;
+    dd_preview_size(f, c.width, &dw, &dh);
     if (j) j->planes = malloc((size_t)dw * dh * 3 / 2);
     if (!j || !j->planes) {
         free(j);

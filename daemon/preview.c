@@ -86,6 +86,38 @@ void dd_preview_scale_i420(const struct dd_frame *f, uint32_t dw, uint32_t dh, u
     }
 }
 
+void dd_preview_size(const struct dd_frame *f, int width, uint32_t *dw, uint32_t *dh)
+{
+    *dw = (uint32_t)width < f->width ? (uint32_t)width & ~1u : f->width & ~1u;
+    *dh = (uint32_t)((uint64_t)*dw * f->height / f->width) & ~1u;
+    if (*dh < 2) *dh = 2;
+}
+
+struct dd_jpeg *dd_jpeg_encode_i420(void *tj, const uint8_t *planes, uint32_t w, uint32_t h,
+                                    int quality)
+{
+    const unsigned char *pl[3] = {planes, planes + (size_t)w * h,
+                                  planes + (size_t)w * h + (size_t)(w / 2) * (h / 2)};
+    int strides[3] = {(int)w, (int)w / 2, (int)w / 2};
+    unsigned char *out = NULL;
+    unsigned long size = 0;
+    struct dd_jpeg *j = NULL;
+    if (tj &&
+        tjCompressFromYUVPlanes(tj, pl, (int)w, strides, (int)h, TJSAMP_420, &out, &size, quality,
+                                TJFLAG_FASTDCT) == 0 &&
+        (j = calloc(1, sizeof(*j)))) {
+        atomic_init(&j->refs, 1);
+        j->data = out;
+        j->size = size;
+        j->width = w;
+        j->height = h;
+        j->t_ns = dd_now_ns();
+        return j;
+    }
+    tjFree(out);
+    return NULL;
+}
+
 static void *encoder_main(void *arg)
 {
     struct dd_preview *p = arg;
@@ -110,25 +142,8 @@ static void *encoder_main(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         int64_t c0 = dd_thread_cpu_ns();
-        struct dd_jpeg *j = NULL;
-        uint8_t *yp = work, *up = yp + (size_t)dw * dh, *vp = up + (size_t)(dw / 2) * (dh / 2);
-        const unsigned char *pl[3] = {yp, up, vp};
-        int strides[3] = {(int)dw, (int)dw / 2, (int)dw / 2};
-        unsigned char *out = NULL;
-        unsigned long size = 0;
-        if (tj &&
-            tjCompressFromYUVPlanes(tj, pl, (int)dw, strides, (int)dh, TJSAMP_420, &out, &size,
-                                    quality, TJFLAG_FASTDCT) == 0 &&
-            (j = calloc(1, sizeof(*j)))) {
-            atomic_init(&j->refs, 1);
-            j->data = out;
-            j->size = size;
-            j->width = dw;
-            j->height = dh;
-            j->t_ns = dd_now_ns(); /* freshness is judged by when it was made */
-        } else {
-            tjFree(out);
-        }
+        /* freshness is judged by when it was made (t_ns) */
+        struct dd_jpeg *j = dd_jpeg_encode_i420(tj, work, dw, dh, quality);
         int64_t c1 = dd_thread_cpu_ns();
         pthread_mutex_lock(&p->mu);
         p->cpu_ns += c1 - c0;
@@ -187,9 +202,8 @@ void dd_preview_offer(struct dd_preview *p, struct dd_frame *f)
     /* scale here (a small fraction of the frame, at most fps times a second)
      * so that no pipeline frame waits on the low-priority encoder */
     int64_t c0 = dd_thread_cpu_ns();
-    uint32_t dw = (uint32_t)width < f->width ? (uint32_t)width & ~1u : f->width & ~1u;
-    uint32_t dh = (uint32_t)((uint64_t)dw * f->height / f->width) & ~1u;
-    if (dh < 2) dh = 2;
+    uint32_t dw, dh;
+    dd_preview_size(f, width, &dw, &dh);
     size_t need = (size_t)dw * dh * 3 / 2;
     if (need > p->pending_cap) {
         uint8_t *b = realloc(p->pending, need);

@@ -53,6 +53,14 @@ void dd_preview_watchers(struct dd_preview *p, int delta);
 void dd_preview_get_stats(struct dd_preview *p, struct dd_preview_stats *out);
 void dd_preview_destroy(struct dd_preview *p);
 
+/* The size a frame is scaled to for a given width: at most the frame's, height keeping the
+ * aspect, both even. */
+void dd_preview_size(const struct dd_frame *f, int width, uint32_t *dw, uint32_t *dh);
+/* I420 planes (Y, then U, then V, tightly packed) of w x h as a JPEG (libjpeg-turbo handle
+ * tj); a reference with refs 1, or NULL when encoding or memory failed. */
+struct dd_jpeg *dd_jpeg_encode_i420(void *tj, const uint8_t *planes, uint32_t w, uint32_t h,
+                                    int quality);
+
 /* Scales an NV12 or YUYV frame into I420 planes of dw x dh (area average of
  * 2x2 source pixels at each sample). Exposed for the tests. */
 void dd_preview_scale_i420(const struct dd_frame *f, uint32_t dw, uint32_t dh, uint8_t *y,

@@ -260,23 +260,23 @@ static void label_value(char *out, size_t size, const char *v)
     out[k] = 0;
 }
 
+/* Class c's name as a label value. */
+static const char *class_label(const struct dd_daemon_status *s, int c, char *buf, size_t size)
+{
+    label_value(buf, size, s->labels && c < s->n_labels ? s->labels[c] : "?");
+    return buf;
+}
+
 /* A counter by class: detectd_NAME{class="..."} for the classes with a non-zero count. */
 static void per_class(struct buf *b, const struct dd_daemon_status *s, const char *name,
                       const char *help, const uint64_t *count)
 {
     metric(b, name, "counter", help);
-    for (int c = 0; c < DD_MAX_CLASSES; c++) {
-        if (!count[c]) continue;
-        char label[64];
-        label_value(label, sizeof(label), s->labels && c < s->n_labels ? s->labels[c] : "?");
-        put(b, "detectd_%s{class=\"%s\"} %llu\n", name, label, (unsigned long long)count[c]);
-    }
-}
-
-static const char *class_label(const struct dd_daemon_status *s, int c, char *buf, size_t size)
-{
-    label_value(buf, size, s->labels && c < s->n_labels ? s->labels[c] : "?");
-    return buf;
+    char label[64];
+    for (int c = 0; c < DD_MAX_CLASSES; c++)
+        if (count[c])
+            put(b, "detectd_%s{class=\"%s\"} %llu\n", name, class_label(s, c, label, sizeof(label)),
+                (unsigned long long)count[c]);
 }
 
 static void scene_metrics(struct buf *b, const struct dd_daemon_status *s)
@@ -304,20 +304,16 @@ static void scene_metrics(struct buf *b, const struct dd_daemon_status *s)
            "Objects that crossed each line, by direction (in: left to right of A->B) and class.");
     for (int i = 0; i < sc->n_lines; i++) {
         const struct dd_line_counts *l = &sc->lines[i];
-        for (int c = 0; c < DD_MAX_CLASSES; c++) {
-            if (l->in_per_class[c])
+        for (int c = 0; c < DD_MAX_CLASSES; c++)
+            for (int dir = 0; dir < 2; dir++) {
+                uint64_t n = dir ? l->out_per_class[c] : l->in_per_class[c];
+                if (!n) continue;
                 put(b,
-                    "detectd_line_crossings_total{line=\"%s\",direction=\"in\",class=\"%s\"} "
+                    "detectd_line_crossings_total{line=\"%s\",direction=\"%s\",class=\"%s\"} "
                     "%llu\n",
-                    l->name, class_label(s, c, cl, sizeof(cl)),
-                    (unsigned long long)l->in_per_class[c]);
-            if (l->out_per_class[c])
-                put(b,
-                    "detectd_line_crossings_total{line=\"%s\",direction=\"out\",class=\"%s\"} "
-                    "%llu\n",
-                    l->name, class_label(s, c, cl, sizeof(cl)),
-                    (unsigned long long)l->out_per_class[c]);
-        }
+                    l->name, dir ? "out" : "in", class_label(s, c, cl, sizeof(cl)),
+                    (unsigned long long)n);
+            }
     }
     if (s->mqtt_enabled) {
         metric(b, "mqtt_connected", "gauge", "1 while connected to the MQTT broker.");
